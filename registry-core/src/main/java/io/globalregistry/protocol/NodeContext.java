@@ -1,0 +1,32 @@
+package io.globalregistry.protocol;
+
+import io.globalregistry.clock.HybridLogicalClock;
+import io.globalregistry.membership.Membership;
+import io.globalregistry.membership.NodeId;
+import io.globalregistry.wire.Message;
+import java.util.function.Consumer;
+
+/** What a registration strategy may use of its node. Every method runs on the node's event loop. */
+public interface NodeContext {
+
+    NodeId self();
+
+    RegistryConfig config();
+
+    NodeRuntime runtime();
+
+    HybridLogicalClock clock();
+
+    Membership membership();
+
+    NameTable table();
+
+    /** Stamps {@code message} with a fresh clock value and broadcasts it. */
+    void broadcast(Message message);
+
+    /** Stamps {@code message} and sends it to one member's inbox. */
+    void send(NodeId to, Message message, Runnable onReturned);
+
+    /** Asks the broker whether {@code node} is alive; a certified death is applied before {@code alive} runs. */
+    void checkAlive(NodeId node, Consumer<Boolean> alive);
+}

@@ -1,0 +1,349 @@
+package io.globalregistry.protocol;
+
+import io.globalregistry.OwnerChange;
+import io.globalregistry.OwnerChange.Reason;
+import io.globalregistry.Registration;
+import io.globalregistry.RegistrationResult;
+import io.globalregistry.clock.HybridLogicalClock;
+import io.globalregistry.membership.Membership;
+import io.globalregistry.membership.NodeId;
+import io.globalregistry.name.GlobalName;
+import io.globalregistry.wire.Envelope;
+import io.globalregistry.wire.Message;
+import io.globalregistry.wire.Message.Advertise;
+import io.globalregistry.wire.Message.Bye;
+import io.globalregistry.wire.Message.Deliver;
+import io.globalregistry.wire.Message.Heartbeat;
+import io.globalregistry.wire.Message.Hello;
+import io.globalregistry.wire.Message.OwnedName;
+import io.globalregistry.wire.Message.Sync;
+import io.globalregistry.wire.Message.SyncRequest;
+import io.globalregistry.wire.Message.Unregister;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * One node of the registry as a state machine: membership, the name table and a registration
+ * strategy, driven by messages, timers and API calls that all run on one event loop (so it needs
+ * no locks and the simulation can replay it exactly). Only {@link #lookup} is safe from other threads.
+ *
+ * <p>Steps and invariants are in {@code docs/PROTOCOL.md}.
+ */
+public final class RegistryNode implements NodeContext {
+
+    /** Names per sync message: keeps a sync of 10,000 names well under the message size limit. */
+    static final int SYNC_CHUNK = 1000;
+
+    private final NodeId self;
+    private final RegistryConfig config;
+    private final NodeRuntime runtime;
+    private final Transport transport;
+    private final HybridLogicalClock clock;
+    private final Membership membership;
+    private final NameTable table;
+    private final RegistrationStrategy strategy;
+    private final Map<SyncKey, PartialSync> partialSyncs = new HashMap<>();
+    private final Map<NodeId, Long> syncRequested = new HashMap<>();
+    private final List<Runnable> waitingForJoin = new ArrayList<>();
+    private BiConsumer<Registration, Deliver> deliveries = (r, d) -> { };
+    private boolean joined;
+    private boolean stopped;
+    private long lastOwnHeartbeat;
+
+    private record SyncKey(NodeId sender, long asOf) {
+    }
+
+    /** The parts of one sync received so far. */
+    private static final class PartialSync {
+        final BitSet parts = new BitSet();
+        final Set<String> names = new HashSet<>();
+    }
+
+    public RegistryNode(NodeId self, RegistryConfig config, NodeRuntime runtime, Transport transport,
+                        Consumer<OwnerChange> events, Function<NodeContext, RegistrationStrategy> strategy) {
+        this.self = self;
+        this.config = config;
+        this.runtime = runtime;
+        this.transport = transport;
+        this.clock = new HybridLogicalClock(runtime::wallClockMillis);
+        this.membership = new Membership(self);
+        this.table = new NameTable(self, events);
+        this.strategy = strategy.apply(this);
+    }
+
+    /** Where one-way messages for names owned here go. */
+    public void onDeliver(BiConsumer<Registration, Deliver> handler) {
+        this.deliveries = handler;
+    }
+
+    // ---- life cycle ------------------------------------------------------------------------
+
+    /** Join: say hello, collect the others' names for the join window, then allow claims. */
+    public void start() {
+        lastOwnHeartbeat = runtime.monotonicMillis();
+        broadcast(new Hello());
+        runtime.schedule(config.joinWindow().toMillis(), this::joined);
+        tick();
+    }
+
+    private void joined() {
+        if (stopped) {
+            return;
+        }
+        joined = true;
+        List<Runnable> waiting = List.copyOf(waitingForJoin);
+        waitingForJoin.clear();
+        waiting.forEach(Runnable::run);
+    }
+
+    /** Graceful stop: unregister every owned name, then say goodbye. */
+    public void leave() {
+        if (stopped) {
+            return;
+        }
+        for (Registration r : table.ownedBy(self)) {
+            unregister(r.name());
+        }
+        broadcast(new Bye());
+        stopped = true;
+    }
+
+    /** Stop without a word (the simulation's crash; the AMQP transport's connection is gone). */
+    public void halt() {
+        stopped = true;
+    }
+
+    public boolean isJoined() {
+        return joined;
+    }
+
+    public boolean isStopped() {
+        return stopped;
+    }
+
+    /** When this node last heard its own heartbeat come back through the broker (monotonic ms). */
+    public long lastOwnHeartbeat() {
+        return lastOwnHeartbeat;
+    }
+
+    // ---- API, on the event loop -------------------------------------------------------------
+
+    public void register(GlobalName name, Object target, CompletableFuture<RegistrationResult> result) {
+        if (stopped) {
+            result.completeExceptionally(new IllegalStateException("The registry node " + self + " is stopped"));
+        } else if (!joined) {
+            waitingForJoin.add(() -> strategy.register(name, target, result));
+        } else {
+            strategy.register(name, target, result);
+        }
+    }
+
+    /** Releases a name this node owns; false if it does not own it. */
+    public boolean unregister(GlobalName name) {
+        Registration current = table.lookup(name.key());
+        if (current == null || !current.isLocal()) {
+            return false;
+        }
+        table.remove(name.key(), self, current.fencingToken(), Reason.UNREGISTERED);
+        strategy.released(name.key());
+        broadcast(new Unregister(name.key(), current.fencingToken()));
+        return true;
+    }
+
+    /** Every registration this node knows, pending claims included. */
+    public List<Registration> registrations() {
+        List<Registration> all = new ArrayList<>(table.all());
+        all.addAll(strategy.pending());
+        return all;
+    }
+
+    /** The registration of a canonical key; safe from any thread. */
+    public Registration lookup(String key) {
+        return table.lookup(key);
+    }
+
+    // ---- NodeContext -------------------------------------------------------------------------
+
+    @Override
+    public NodeId self() {
+        return self;
+    }
+
+    @Override
+    public RegistryConfig config() {
+        return config;
+    }
+
+    @Override
+    public NodeRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public HybridLogicalClock clock() {
+        return clock;
+    }
+
+    @Override
+    public Membership membership() {
+        return membership;
+    }
+
+    @Override
+    public NameTable table() {
+        return table;
+    }
+
+    @Override
+    public void broadcast(Message message) {
+        transport.broadcast(envelope(message));
+    }
+
+    @Override
+    public void send(NodeId to, Message message, Runnable onReturned) {
+        transport.send(to, envelope(message), onReturned);
+    }
+
+    @Override
+    public void checkAlive(NodeId member, Consumer<Boolean> alive) {
+        transport.checkAlive(member, isAlive -> {
+            if (isAlive) {
+                membership.checkedAlive(member, runtime.monotonicMillis());
+            } else {
+                memberGone(member);
+            }
+            alive.accept(isAlive);
+        });
+    }
+
+    private Envelope envelope(Message message) {
+        return new Envelope(Envelope.PROTOCOL_VERSION, self, config.cluster(), clock.tick(), message);
+    }
+
+    // ---- timers ------------------------------------------------------------------------------
+
+    private void tick() {
+        if (stopped) {
+            return;
+        }
+        broadcast(new Heartbeat(table.count(self), table.digest(self)));
+        long now = runtime.monotonicMillis();
+        for (NodeId suspect : membership.takeSuspects(now, config.suspectAfter().toMillis())) {
+            checkAlive(suspect, alive -> { });
+        }
+        runtime.schedule(config.heartbeatInterval().toMillis(), this::tick);
+    }
+
+    // ---- messages ----------------------------------------------------------------------------
+
+    /** Handles one message from the transport. */
+    public void onMessage(Envelope envelope) {
+        if (stopped || !config.cluster().equals(envelope.cluster())) {
+            return;
+        }
+        NodeId sender = envelope.sender();
+        if (sender.equals(self)) {
+            if (envelope.body() instanceof Heartbeat) {
+                lastOwnHeartbeat = runtime.monotonicMillis();
+            }
+            return;
+        }
+        if (membership.isDead(sender)) {
+            return;
+        }
+        clock.receive(envelope.hlc());
+        boolean isNew = membership.heard(sender, runtime.monotonicMillis());
+        if (isNew && !(envelope.body() instanceof Hello)) {
+            sendSync(sender);
+        }
+        if (strategy.onMessage(envelope)) {
+            return;
+        }
+        Message body = envelope.body();
+        if (body instanceof Heartbeat heartbeat) {
+            checkDigest(sender, heartbeat);
+        } else if (body instanceof Hello || body instanceof SyncRequest) {
+            sendSync(sender);
+        } else if (body instanceof Sync sync) {
+            applySync(sender, sync);
+        } else if (body instanceof Advertise advertise) {
+            advertised(sender, advertise.name(), advertise.token(), envelope.hlc());
+        } else if (body instanceof Unregister unregister) {
+            if (table.remove(unregister.name(), sender, unregister.token(), Reason.UNREGISTERED)) {
+                strategy.released(unregister.name());
+            }
+        } else if (body instanceof Bye) {
+            memberGone(sender);
+        } else if (body instanceof Deliver deliver) {
+            Registration target = table.lookup(deliver.name());
+            if (target != null && target.isLocal()) {
+                deliveries.accept(target, deliver);
+            }
+        }
+    }
+
+    private void advertised(NodeId owner, String key, long token, long hlc) {
+        GlobalName name = new GlobalName(key);
+        table.applyRemote(name, owner, token, hlc, runtime.wallClockMillis());
+        Registration now = table.lookup(key);
+        if (now != null && now.owner().equals(owner)) {
+            strategy.ownerKnown(name, owner);
+        }
+    }
+
+    private void checkDigest(NodeId sender, Heartbeat heartbeat) {
+        if (table.count(sender) == heartbeat.owned() && table.digest(sender) == heartbeat.digest()) {
+            return;
+        }
+        long now = runtime.monotonicMillis();
+        Long last = syncRequested.get(sender);
+        if (last == null || now - last >= config.suspectAfter().toMillis()) {
+            syncRequested.put(sender, now);
+            send(sender, new SyncRequest(), () -> { });
+        }
+    }
+
+    private void sendSync(NodeId to) {
+        List<Registration> owned = table.ownedBy(self);
+        long asOf = clock.tick();
+        int parts = Math.max(1, (owned.size() + SYNC_CHUNK - 1) / SYNC_CHUNK);
+        for (int part = 0; part < parts; part++) {
+            List<OwnedName> names = new ArrayList<>();
+            for (int i = part * SYNC_CHUNK; i < Math.min(owned.size(), (part + 1) * SYNC_CHUNK); i++) {
+                names.add(new OwnedName(owned.get(i).name().key(), owned.get(i).fencingToken()));
+            }
+            send(to, new Sync(asOf, part, parts, names), () -> { });
+        }
+    }
+
+    private void applySync(NodeId sender, Sync sync) {
+        for (OwnedName owned : sync.names()) {
+            advertised(sender, owned.name(), owned.token(), sync.asOf());
+        }
+        SyncKey key = new SyncKey(sender, sync.asOf());
+        PartialSync partial = partialSyncs.computeIfAbsent(key, k -> new PartialSync());
+        partial.parts.set(sync.part());
+        sync.names().forEach(owned -> partial.names.add(owned.name()));
+        if (partial.parts.cardinality() == sync.parts()) {
+            partialSyncs.remove(key);
+            table.retainSynced(sender, partial.names, sync.asOf());
+        }
+    }
+
+    private void memberGone(NodeId member) {
+        membership.remove(member);
+        table.removeOwner(member);
+        strategy.memberGone(member);
+        syncRequested.remove(member);
+        partialSyncs.keySet().removeIf(k -> k.sender().equals(member));
+    }
+}

@@ -1,0 +1,163 @@
+package io.globalregistry.wire;
+
+import io.globalregistry.membership.NodeId;
+import java.util.List;
+import java.util.Objects;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The registry's messages, one record per {@link MessageType}. Names travel as their canonical
+ * JSON text. The sender, cluster and clock of a message are in its {@link Envelope}, not here.
+ */
+public sealed interface Message {
+
+    /** The type that goes in the AMQP {@code type} property. */
+    MessageType type();
+
+    /** Broadcast every heartbeat interval; carries a digest of the names the sender owns. */
+    record Heartbeat(int owned, long digest) implements Message {
+        public MessageType type() {
+            return MessageType.HEARTBEAT;
+        }
+    }
+
+    /** Broadcast once by a joining node; every member answers with a {@link Sync}. */
+    record Hello() implements Message {
+        public MessageType type() {
+            return MessageType.HELLO;
+        }
+    }
+
+    /** Sent to one member whose heartbeat digest disagrees with our table: answer with a {@link Sync}. */
+    record SyncRequest() implements Message {
+        public MessageType type() {
+            return MessageType.SYNC_REQUEST;
+        }
+    }
+
+    /**
+     * Part {@code part} of {@code parts} of the complete list of names the sender owns, as of the
+     * clock value {@code asOf}.
+     */
+    record Sync(long asOf, int part, int parts, List<OwnedName> names) implements Message {
+        public Sync {
+            Objects.requireNonNull(names, "names");
+            if (parts < 1 || part < 0 || part >= parts) {
+                throw new IllegalArgumentException("part " + part + " of " + parts);
+            }
+            names = List.copyOf(names);
+        }
+
+        public MessageType type() {
+            return MessageType.SYNC;
+        }
+    }
+
+    /** One owned name and its fencing token. */
+    record OwnedName(String name, long token) {
+        public OwnedName {
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
+    /** Broadcast by a node that wants to own {@code name}. */
+    record Claim(String name, ClaimId claim) implements Message {
+        public Claim {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(claim, "claim");
+        }
+
+        public MessageType type() {
+            return MessageType.CLAIM;
+        }
+    }
+
+    /** The answers to a claim. */
+    enum Answer {
+        /** The responder has granted the claim (binding until advertised, released or expired). */
+        NONE,
+        /** The responder owns the name. */
+        LOCAL,
+        /** The responder knows another owner. */
+        REMOTE,
+        /** The responder holds another claim, {@code blocker}, pending or granted. */
+        PENDING
+    }
+
+    /**
+     * A responder's answer to {@code claim}, sent to the claimant's inbox. {@code owner} and
+     * {@code token} are set for LOCAL and REMOTE, {@code blocker} for PENDING; {@code members} is
+     * the responder's view of the cluster, so the claimant also waits for members it did not know.
+     */
+    record ClaimReply(String name, ClaimId claim, Answer answer, NodeId owner, long token, ClaimId blocker,
+                      List<NodeId> members) implements Message {
+        public ClaimReply {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(claim, "claim");
+            Objects.requireNonNull(answer, "answer");
+            members = members == null ? List.of() : List.copyOf(members);
+            if ((answer == Answer.LOCAL || answer == Answer.REMOTE) && owner == null) {
+                throw new IllegalArgumentException("answer " + answer + " needs an owner");
+            }
+            if (answer == Answer.PENDING && blocker == null) {
+                throw new IllegalArgumentException("answer PENDING needs a blocker");
+            }
+        }
+
+        public MessageType type() {
+            return MessageType.CLAIM_REPLY;
+        }
+    }
+
+    /** Broadcast by the owner of {@code name}: it owns it with fencing token {@code token}. */
+    record Advertise(String name, long token) implements Message {
+        public Advertise {
+            Objects.requireNonNull(name, "name");
+        }
+
+        public MessageType type() {
+            return MessageType.ADVERTISE;
+        }
+    }
+
+    /** Broadcast by a claimant that lost: release the grants given to {@code claim}. */
+    record Release(String name, ClaimId claim) implements Message {
+        public Release {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(claim, "claim");
+        }
+
+        public MessageType type() {
+            return MessageType.RELEASE;
+        }
+    }
+
+    /** Broadcast by the owner of {@code name}: it no longer owns it. */
+    record Unregister(String name, long token) implements Message {
+        public Unregister {
+            Objects.requireNonNull(name, "name");
+        }
+
+        public MessageType type() {
+            return MessageType.UNREGISTER;
+        }
+    }
+
+    /** Broadcast by a node that stops gracefully, after it unregistered its names. */
+    record Bye() implements Message {
+        public MessageType type() {
+            return MessageType.BYE;
+        }
+    }
+
+    /** A one-way message for whatever is registered under {@code name}, sent to its owner's inbox. */
+    record Deliver(String name, JsonNode payload) implements Message {
+        public Deliver {
+            Objects.requireNonNull(name, "name");
+        }
+
+        public MessageType type() {
+            return MessageType.DELIVER;
+        }
+    }
+}

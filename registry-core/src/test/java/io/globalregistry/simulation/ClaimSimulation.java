@@ -1,0 +1,297 @@
+package io.globalregistry.simulation;
+
+import io.globalregistry.Registration;
+import io.globalregistry.RegistrationResult;
+import io.globalregistry.claim.ClaimStrategy;
+import io.globalregistry.membership.NodeId;
+import io.globalregistry.name.GlobalName;
+import io.globalregistry.protocol.RegistryConfig;
+import io.globalregistry.protocol.RegistryNode;
+import io.globalregistry.simulation.SimulatedNetwork.Faults;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One seeded run of the claim strategy over the {@link SimulatedNetwork}: a chaos phase with
+ * random registrations (often several nodes racing for one name), unregistrations, crashes,
+ * restarts and graceful leaves over a network that delays, reorders, loses and duplicates
+ * messages, with wall clocks skewed up to ±10 s; then a quiet phase; then a liveness probe.
+ *
+ * <p>Invariants of docs/PROTOCOL.md checked:
+ * <ul>
+ *   <li>I1 after every event: no name is LOCAL on two running nodes;</li>
+ *   <li>I3 after every event: a node that won a name keeps it until it unregisters, leaves or crashes;</li>
+ *   <li>I2 after the quiet phase: all running nodes agree on every owner, and the owner holds it LOCAL;</li>
+ *   <li>I4 after the quiet phase: no running node lists a dead node as an owner;</li>
+ *   <li>I5 after the quiet phase: a name nobody owns can be registered.</li>
+ * </ul>
+ */
+final class ClaimSimulation {
+
+    static final List<String> NAMES = List.of("\"a\"", "\"b\"", "[\"room\",42]");
+
+    private final long seed;
+    private final RegistryConfig config;
+    private final SimulatedNetwork network;
+    private final Random random;
+    private final Map<NodeId, RegistryNode> nodes = new LinkedHashMap<>();
+    private final Map<String, NodeId> won = new HashMap<>();
+    private final Deque<String> trace;
+    private final Stats stats = new Stats();
+    private int incarnations;
+    private String violation;
+
+    /** Counts of one run, for the report. */
+    static final class Stats {
+        int registered;
+        int lost;
+        int timedOut;
+        int crashes;
+        int restarts;
+        int leaves;
+        long events;
+    }
+
+    ClaimSimulation(long seed, RegistryConfig.ClaimOrdering ordering, boolean trace) {
+        this.seed = seed;
+        this.network = new SimulatedNetwork(seed);
+        this.random = network.random();
+        this.config = RegistryConfig.defaults("sim").withClaimOrdering(ordering);
+        this.trace = trace ? new ArrayDeque<>() : null;
+    }
+
+    /** Runs the whole schedule; returns null when every invariant held, else the first violation. */
+    String run() {
+        int initial = 5 + random.nextInt(2);
+        for (int i = 0; i < initial; i++) {
+            startNode();
+        }
+        network.faults(new Faults(random.nextDouble() * 0.05, random.nextDouble() * 0.05, 100,
+                1_000 + random.nextInt(20_000), random.nextDouble() * 0.02, 1_500_000));
+        long chaosEnd = 6_000_000;
+        long t = 600_000;
+        while (t < chaosEnd) {
+            long at = t;
+            network.at(at, null, this::randomOperation);
+            t += 30_000 + random.nextInt(300_000);
+        }
+        if (!runUntil(chaosEnd)) {
+            return violation;
+        }
+        network.faults(Faults.NONE);
+        if (!runUntil(chaosEnd + 9_000_000)) {
+            return violation;
+        }
+        checkAgreement();
+        if (violation == null) {
+            probeLiveness(chaosEnd + 9_000_000);
+        }
+        return violation;
+    }
+
+    Stats stats() {
+        return stats;
+    }
+
+    String trace() {
+        return trace == null ? "(run with trace on to see the events)" : String.join("\n", trace);
+    }
+
+    private boolean runUntil(long micros) {
+        stats.events += network.runUntil(micros, this::checkEveryStep);
+        return violation == null;
+    }
+
+    private void log(String line) {
+        if (trace != null) {
+            trace.addLast(String.format("%9.3f ms  %s", network.nowMicros() / 1000.0, line));
+            if (trace.size() > 400) {
+                trace.removeFirst();
+            }
+        }
+    }
+
+    private NodeId startNode() {
+        NodeId id = new NodeId("n" + (nodes.size() % 9), "i" + incarnations++);
+        long skew = (long) ((random.nextDouble() * 2 - 1) * 10_000);
+        RegistryNode node = new RegistryNode(id, config, network.runtime(id, skew), network.transport(id),
+                change -> log(id + " sees " + change), ClaimStrategy::new);
+        nodes.put(id, node);
+        network.attach(id, envelope -> {
+            log(id + " <- " + envelope.sender() + " " + envelope.body());
+            node.onMessage(envelope);
+        });
+        network.at(network.nowMicros(), id, node::start);
+        log("start " + id + " skew " + skew + " ms");
+        return id;
+    }
+
+    private List<NodeId> running() {
+        List<NodeId> up = new ArrayList<>();
+        for (NodeId id : network.upNodes()) {
+            if (!nodes.get(id).isStopped()) {
+                up.add(id);
+            }
+        }
+        return up;
+    }
+
+    private void randomOperation() {
+        List<NodeId> up = running();
+        int dice = random.nextInt(100);
+        if (dice < 55 && !up.isEmpty()) {
+            String key = NAMES.get(random.nextInt(NAMES.size()));
+            int racers = 1 + random.nextInt(Math.min(3, up.size()));
+            for (int i = 0; i < racers; i++) {
+                NodeId racer = up.get(random.nextInt(up.size()));
+                network.at(network.nowMicros() + random.nextInt(30_000), racer, () -> register(racer, key));
+            }
+        } else if (dice < 70) {
+            for (NodeId id : up) {
+                for (String key : NAMES) {
+                    Registration r = nodes.get(id).lookup(key);
+                    if (r != null && r.isLocal() && random.nextBoolean()) {
+                        log(id + " unregisters " + key);
+                        nodes.get(id).unregister(new GlobalName(key));
+                        won.remove(key, id);
+                        return;
+                    }
+                }
+            }
+        } else if (dice < 80 && up.size() > 3) {
+            NodeId victim = up.get(random.nextInt(up.size()));
+            log("CRASH " + victim);
+            stats.crashes++;
+            forget(victim);
+            network.crash(victim);
+        } else if (dice < 90 && up.size() < 7) {
+            stats.restarts++;
+            startNode();
+        } else if (dice < 95 && up.size() > 3) {
+            NodeId leaver = up.get(random.nextInt(up.size()));
+            log("LEAVE " + leaver);
+            stats.leaves++;
+            forget(leaver);
+            nodes.get(leaver).leave();
+            network.at(network.nowMicros() + 1_000, null, () -> network.crash(leaver));
+        }
+    }
+
+    private void forget(NodeId node) {
+        won.values().removeIf(node::equals);
+    }
+
+    private void register(NodeId id, String key) {
+        RegistryNode node = nodes.get(id);
+        if (node.isStopped()) {
+            return;
+        }
+        log(id + " registers " + key);
+        CompletableFuture<RegistrationResult> result = new CompletableFuture<>();
+        result.whenComplete((r, error) -> {
+            if (error != null) {
+                stats.timedOut++;
+                log(id + " register " + key + " failed: " + error.getMessage());
+            } else if (r.registered()) {
+                stats.registered++;
+                log(id + " WON " + key);
+                won.put(key, id);
+            } else {
+                stats.lost++;
+                log(id + " lost " + key + " to " + r.owner());
+            }
+        });
+        node.register(new GlobalName(key), "target-of-" + id, result);
+    }
+
+    private void checkEveryStep() {
+        if (violation != null) {
+            return;
+        }
+        List<NodeId> up = running();
+        for (String key : NAMES) {
+            NodeId owner = null;
+            for (NodeId id : up) {
+                Registration r = nodes.get(id).lookup(key);
+                if (r != null && r.isLocal()) {
+                    if (owner != null) {
+                        violation = "I1 violated: " + key + " is owned by both " + owner + " and " + id;
+                        return;
+                    }
+                    owner = id;
+                }
+            }
+        }
+        for (Map.Entry<String, NodeId> entry : won.entrySet()) {
+            NodeId owner = entry.getValue();
+            if (up.contains(owner)) {
+                Registration r = nodes.get(owner).lookup(entry.getKey());
+                if (r == null || !r.isLocal()) {
+                    violation = "I3 violated: " + owner + " won " + entry.getKey() + " and is up, but lost it (now "
+                            + r + ")";
+                    return;
+                }
+            }
+        }
+    }
+
+    private void checkAgreement() {
+        List<NodeId> up = running();
+        for (String key : NAMES) {
+            Map<NodeId, NodeId> seen = new LinkedHashMap<>();
+            for (NodeId id : up) {
+                Registration r = nodes.get(id).lookup(key);
+                seen.put(id, r == null ? null : r.owner());
+            }
+            List<NodeId> owners = new ArrayList<>(seen.values());
+            NodeId first = owners.get(0);
+            if (owners.stream().anyMatch(o -> !Objects.equals(o, first))) {
+                violation = "I2 violated: after the quiet phase the nodes disagree on " + key + ": " + seen;
+                return;
+            }
+            if (first != null && !up.contains(first)) {
+                violation = "I4 violated: every node still lists dead " + first + " as the owner of " + key;
+                return;
+            }
+            if (first != null && !nodes.get(first).lookup(key).isLocal()) {
+                violation = "I2 violated: all name " + first + " as owner of " + key + " but it does not hold it";
+                return;
+            }
+        }
+    }
+
+    private void probeLiveness(long from) {
+        List<NodeId> up = running();
+        NodeId prober = up.get(random.nextInt(up.size()));
+        Map<String, CompletableFuture<RegistrationResult>> probes = new LinkedHashMap<>();
+        for (String key : NAMES) {
+            if (nodes.get(prober).lookup(key) == null) {
+                CompletableFuture<RegistrationResult> result = new CompletableFuture<>();
+                probes.put(key, result);
+                nodes.get(prober).register(new GlobalName(key), "probe", result);
+            }
+        }
+        if (!runUntil(from + 5_000_000)) {
+            return;
+        }
+        probes.forEach((key, result) -> {
+            if (violation == null && !(result.isDone() && !result.isCompletedExceptionally() && result.join().registered())) {
+                violation = "I5 violated: after the quiet phase " + prober + " could not register free name " + key
+                        + ": " + (result.isDone() ? result.handle((r, e) -> e != null ? e.toString() : r.toString()).join()
+                        : "still pending");
+            }
+        });
+    }
+
+    long seed() {
+        return seed;
+    }
+}
