@@ -8,6 +8,7 @@ import java.util.Map;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -27,7 +28,7 @@ public final class NameCodec {
     private final ObjectMapper mapper;
 
     public NameCodec() {
-        this(JsonMapper.builder().build());
+        this(JsonMapper.builder().enable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build());
     }
 
     public NameCodec(ObjectMapper mapper) {
@@ -88,6 +89,9 @@ public final class NameCodec {
         } catch (JacksonException | IllegalArgumentException e) {
             throw new InvalidNameException("Cannot use a " + value.getClass().getName()
                     + " as a name: it has no JSON form (" + e.getMessage() + ")", e);
+        } catch (StackOverflowError e) {
+            throw new InvalidNameException("Cannot use a " + value.getClass().getName()
+                    + " as a name: it refers to itself or nests too deep");
         }
         if (tree == null || tree.isNull() || tree.isMissingNode()) {
             throw new InvalidNameException("A " + value.getClass().getName() + " encodes to JSON null; a name must not be null");
