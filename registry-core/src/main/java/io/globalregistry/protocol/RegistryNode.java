@@ -40,7 +40,7 @@ import java.util.function.Function;
  */
 public final class RegistryNode implements NodeContext {
 
-    /** Names per sync message: keeps a sync of 10,000 names well under the message size limit. */
+    /** Most names in one sync message; parts are also kept under half of max-message-size. */
     static final int SYNC_CHUNK = 1000;
 
     private final NodeId self;
@@ -313,16 +313,30 @@ public final class RegistryNode implements NodeContext {
     }
 
     private void sendSync(NodeId to) {
-        List<Registration> owned = table.ownedBy(self);
+        List<List<OwnedName>> parts = syncParts(table.ownedBy(self), config.maxMessageSize() / 2);
         long asOf = clock.tick();
-        int parts = Math.max(1, (owned.size() + SYNC_CHUNK - 1) / SYNC_CHUNK);
-        for (int part = 0; part < parts; part++) {
-            List<OwnedName> names = new ArrayList<>();
-            for (int i = part * SYNC_CHUNK; i < Math.min(owned.size(), (part + 1) * SYNC_CHUNK); i++) {
-                names.add(new OwnedName(owned.get(i).name().key(), owned.get(i).fencingToken()));
-            }
-            send(to, new Sync(asOf, part, parts, names), () -> { });
+        for (int part = 0; part < parts.size(); part++) {
+            send(to, new Sync(asOf, part, parts.size(), parts.get(part)), () -> { });
         }
+    }
+
+    /** Splits owned names into parts of at most {@link #SYNC_CHUNK} names and about {@code budget} bytes each. */
+    static List<List<OwnedName>> syncParts(List<Registration> owned, int budget) {
+        List<List<OwnedName>> parts = new ArrayList<>();
+        List<OwnedName> current = new ArrayList<>();
+        int bytes = 0;
+        for (Registration r : owned) {
+            int size = r.name().key().length() * 3 + 48; // worst case of the key as an escaped UTF-8 JSON string, plus the token
+            if (!current.isEmpty() && (current.size() == SYNC_CHUNK || bytes + size > budget)) {
+                parts.add(current);
+                current = new ArrayList<>();
+                bytes = 0;
+            }
+            current.add(new OwnedName(r.name().key(), r.fencingToken()));
+            bytes += size;
+        }
+        parts.add(current);
+        return parts;
     }
 
     private void applySync(NodeId sender, Sync sync) {

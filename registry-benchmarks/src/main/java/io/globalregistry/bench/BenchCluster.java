@@ -1,0 +1,35 @@
+package io.globalregistry.bench;
+
+import io.globalregistry.amqp.AmqpGlobalRegistry;
+import io.globalregistry.protocol.RegistryConfig;
+import io.globalregistry.test.TestBroker;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** N registry nodes in this JVM, each on its own connection to the test broker, in a fresh cluster. */
+final class BenchCluster implements AutoCloseable {
+
+    final List<AmqpGlobalRegistry> nodes = new ArrayList<>();
+    final TestBroker broker = TestBroker.get();
+
+    BenchCluster(int size) {
+        RegistryConfig config = RegistryConfig.defaults("bench-" + UUID.randomUUID().toString().substring(0, 8));
+        for (int i = 0; i < size; i++) {
+            nodes.add(AmqpGlobalRegistry.builder()
+                    .rabbitConnectionFactory(broker.newConnectionFactory())
+                    .config(config)
+                    .nodeName("bench-" + i)
+                    .start());
+        }
+    }
+
+    AmqpGlobalRegistry node(int i) {
+        return nodes.get(i);
+    }
+
+    @Override
+    public void close() {
+        nodes.forEach(AmqpGlobalRegistry::close);
+    }
+}

@@ -1,0 +1,57 @@
+package io.globalregistry.amqp;
+
+import io.globalregistry.membership.NodeId;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The broker objects of one cluster: the topic exchange {@code global-registry.<cluster>}, each
+ * node's inbox {@code global-registry.<cluster>.node.<nodeId>}, and the routing keys {@code all}
+ * (broadcasts) and {@code node.<nodeId>} (one node).
+ */
+final class AmqpNames {
+
+    /** The longest queue or exchange name AMQP 0-9-1 allows, in bytes (a short string). */
+    static final int MAX_NAME_BYTES = 255;
+
+    static final String BROADCAST_KEY = "all";
+
+    private AmqpNames() {
+    }
+
+    static String exchange(String cluster) {
+        return "global-registry." + cluster;
+    }
+
+    static String inbox(String cluster, NodeId node) {
+        return exchange(cluster) + ".node." + node;
+    }
+
+    static String directKey(NodeId node) {
+        return "node." + node;
+    }
+
+    static boolean fits(String name) {
+        return name.getBytes(StandardCharsets.UTF_8).length <= MAX_NAME_BYTES;
+    }
+
+    /** Checks that a cluster name makes valid broker names; throws {@link IllegalArgumentException} if not. */
+    static void checkCluster(String cluster, NodeId self) {
+        if (cluster.isEmpty()) {
+            throw new IllegalArgumentException("The cluster name must not be empty");
+        }
+        for (int i = 0; i < cluster.length(); i++) {
+            char c = cluster.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '_' || c == '.' || c == ':';
+            if (!ok) {
+                throw new IllegalArgumentException("The cluster name '" + cluster
+                        + "' may hold only letters, digits, '-', '_', '.' and ':'");
+            }
+        }
+        String inbox = inbox(cluster, self);
+        if (!fits(inbox)) {
+            throw new IllegalArgumentException("The inbox queue name '" + inbox + "' is longer than "
+                    + MAX_NAME_BYTES + " bytes: shorten the cluster or node name");
+        }
+    }
+}

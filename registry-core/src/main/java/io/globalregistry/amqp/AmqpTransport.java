@@ -1,0 +1,332 @@
+package io.globalregistry.amqp;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import io.globalregistry.RegistryException;
+import io.globalregistry.engine.NodeTransport;
+import io.globalregistry.engine.RegistryThreads;
+import io.globalregistry.membership.NodeId;
+import io.globalregistry.protocol.NodeRuntime;
+import io.globalregistry.wire.EncodedMessage;
+import io.globalregistry.wire.Envelope;
+import io.globalregistry.wire.RejectedMessages;
+import io.globalregistry.wire.WireCodec;
+import java.io.IOException;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.amqp.AmqpException;
+import org.springframework.amqp.core.AcknowledgeMode;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.listener.ConsumeOkEvent;
+import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
+import org.springframework.amqp.rabbit.listener.ListenerContainerConsumerFailedEvent;
+
+/**
+ * The AMQP {@link NodeTransport} of one node, on a connection of its own: a topic exchange per
+ * cluster, an auto-delete (not exclusive) inbox per node bound to {@code all} and
+ * {@code node.<id>}, consumed by a {@link DirectMessageListenerContainer} without acks.
+ * Broadcasts are plain publishes; direct messages are mandatory and a return or broker nack runs
+ * their {@code onReturned} on the loop (see {@link PublisherChannel}); liveness is a passive
+ * declare of the member's inbox on a throwaway channel. Publishing never waits for the broker.
+ */
+public final class AmqpTransport implements NodeTransport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AmqpTransport.class);
+    private static final long START_TIMEOUT_MILLIS = 10_000;
+    private static final long CLOSE_CONFIRM_WAIT_MILLIS = 2_000;
+    private static final long SHUTDOWN_TIMEOUT_MILLIS = 2_000;
+    private static final long ERROR_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final ConnectionFactory connectionFactory;
+    private final boolean ownsConnectionFactory;
+    private final NodeId self;
+    private final String cluster;
+    private final String exchange;
+    private final String inbox;
+    private final WireCodec codec;
+    private final RejectedMessages rejected;
+    private final NodeRuntime runtime;
+    private final PublisherChannel publisher;
+    private final ExecutorService checks;
+    private final AtomicLong lastErrorLog = new AtomicLong(System.nanoTime() - ERROR_LOG_INTERVAL_NANOS);
+    private volatile DirectMessageListenerContainer container;
+    private volatile boolean closed;
+    private volatile boolean crashed;
+
+    /**
+     * @param connectionFactory a factory whose connection this transport alone uses (its death is the node's death)
+     * @param ownsConnectionFactory whether {@link #close()} destroys the factory
+     * @param self this node
+     * @param cluster the cluster (names the exchange and the inbox)
+     * @param codec the wire codec of this node's cluster
+     * @param rejected where dropped incoming messages are counted
+     * @param runtime the node's event loop
+     */
+    public AmqpTransport(ConnectionFactory connectionFactory, boolean ownsConnectionFactory, NodeId self, String cluster,
+                         WireCodec codec, RejectedMessages rejected, NodeRuntime runtime) {
+        this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
+        this.ownsConnectionFactory = ownsConnectionFactory;
+        this.self = Objects.requireNonNull(self, "self");
+        this.cluster = Objects.requireNonNull(cluster, "cluster");
+        AmqpNames.checkCluster(cluster, self);
+        this.exchange = AmqpNames.exchange(cluster);
+        this.inbox = AmqpNames.inbox(cluster, self);
+        this.codec = Objects.requireNonNull(codec, "codec");
+        this.rejected = Objects.requireNonNull(rejected, "rejected");
+        this.runtime = Objects.requireNonNull(runtime, "runtime");
+        this.publisher = new PublisherChannel(this::newChannel, runtime);
+        this.checks = RegistryThreads.fixed(self.name(), "checks", 1);
+    }
+
+    /** A new raw channel on this node's connection (not from the factory's channel cache). */
+    private Channel newChannel() {
+        try {
+            return connectionFactory.createConnection().getDelegate().createChannel();
+        } catch (IOException e) {
+            throw new RegistryException("Could not open a channel: " + BrokerErrors.describe(e), e);
+        }
+    }
+
+    /** The name of this node's inbox queue. */
+    public String inbox() {
+        return inbox;
+    }
+
+    /** The name of the cluster's exchange. */
+    public String exchange() {
+        return exchange;
+    }
+
+    @Override
+    public void start(Consumer<Envelope> inbound) {
+        declare();
+        CompletableFuture<Void> consuming = new CompletableFuture<>();
+        DirectMessageListenerContainer listener = new DirectMessageListenerContainer(connectionFactory);
+        listener.setQueueNames(inbox);
+        listener.setAcknowledgeMode(AcknowledgeMode.NONE);
+        listener.setConsumersPerQueue(1);
+        listener.setDeBatchingEnabled(false);
+        listener.setDefaultRequeueRejected(false);
+        listener.setShutdownTimeout(SHUTDOWN_TIMEOUT_MILLIS);
+        listener.setMessageListener(new InboxListener(codec, rejected, runtime, inbound));
+        listener.setApplicationEventPublisher(event -> {
+            if (event instanceof ConsumeOkEvent) {
+                consuming.complete(null);
+            } else if (event instanceof ListenerContainerConsumerFailedEvent) {
+                ListenerContainerConsumerFailedEvent failed = (ListenerContainerConsumerFailedEvent) event;
+                if (!closed && !crashed) {
+                    LOG.warn("Inbox consumer of {} failed: {}", self, failed.getReason(), failed.getThrowable());
+                }
+            }
+        });
+        listener.setBeanName("global-registry-" + self.name() + "-inbox");
+        listener.afterPropertiesSet();
+        container = listener;
+        listener.start();
+        try {
+            consuming.get(START_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new RegistryException("The inbox " + inbox + " was not consumed within " + START_TIMEOUT_MILLIS + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException("Interrupted while starting to consume " + inbox, e);
+        } catch (ExecutionException e) {
+            throw new RegistryException("Could not consume " + inbox, e.getCause());
+        }
+    }
+
+    private void declare() {
+        Channel channel = null;
+        try {
+            channel = newChannel();
+            channel.exchangeDeclare(exchange, "topic", false, false, null);
+            channel.queueDeclare(inbox, false, false, true, null);
+            channel.queueBind(inbox, exchange, AmqpNames.BROADCAST_KEY);
+            channel.queueBind(inbox, exchange, AmqpNames.directKey(self));
+        } catch (IOException | AmqpException e) {
+            throw new RegistryException("Could not declare the exchange " + exchange + " and the inbox " + inbox
+                    + " (an existing exchange must be a non-durable topic exchange): " + BrokerErrors.describe(e), e);
+        } finally {
+            closeQuietly(channel);
+        }
+    }
+
+    @Override
+    public void broadcast(Envelope envelope) {
+        publish(envelope, AmqpNames.BROADCAST_KEY, null);
+    }
+
+    @Override
+    public void send(NodeId to, Envelope envelope, Runnable onReturned) {
+        publish(envelope, AmqpNames.directKey(to), Objects.requireNonNull(onReturned, "onReturned"));
+    }
+
+    /** Encodes and publishes, unless closed or too large; a failure is logged, never thrown on the loop. */
+    private void publish(Envelope envelope, String routingKey, Runnable onReturned) {
+        if (closed || crashed) {
+            return;
+        }
+        EncodedMessage encoded = codec.encode(envelope);
+        if (encoded.body().length > codec.maxMessageSize()) {
+            logError("Not sending a {} of {} bytes to {}: over max-message-size {}", encoded.type(),
+                    encoded.body().length, routingKey, codec.maxMessageSize());
+            return;
+        }
+        AMQP.BasicProperties.Builder properties = new AMQP.BasicProperties.Builder()
+                .type(encoded.type())
+                .contentType(encoded.contentType())
+                .deliveryMode(1)
+                .headers(encoded.headers());
+        try {
+            publisher.publish(exchange, routingKey, properties, encoded.body(), onReturned);
+        } catch (IOException | RuntimeException e) {
+            logError("Could not publish a {} to {}: {}", encoded.type(), routingKey, BrokerErrors.describe(e));
+        }
+    }
+
+    @Override
+    public void checkAlive(NodeId node, Consumer<Boolean> alive) {
+        String queue = AmqpNames.inbox(cluster, node);
+        if (!AmqpNames.fits(queue)) {
+            runtime.execute(() -> alive.accept(false)); // no such queue can exist
+            return;
+        }
+        try {
+            checks.execute(() -> {
+                boolean answer = inboxExists(queue);
+                runtime.execute(() -> alive.accept(answer));
+            });
+        } catch (RejectedExecutionException e) {
+            runtime.execute(() -> alive.accept(true));
+        }
+    }
+
+    /** A passive declare on a throwaway channel: 404 means the inbox is gone; any other failure counts as alive. */
+    private boolean inboxExists(String queue) {
+        if (closed || crashed) {
+            return true;
+        }
+        Channel channel = null;
+        try {
+            channel = newChannel();
+            if (channel == null) {
+                LOG.warn("No channel available to check {}; assuming it is alive", queue);
+                return true;
+            }
+            channel.queueDeclarePassive(queue);
+            return true;
+        } catch (Exception e) {
+            if (BrokerErrors.isNotFound(e)) {
+                return false;
+            }
+            LOG.warn("Could not check whether {} exists ({}); assuming its node is alive", queue, BrokerErrors.describe(e));
+            return true;
+        } finally {
+            closeQuietly(channel);
+        }
+    }
+
+    private static void closeQuietly(Channel channel) {
+        if (channel != null && channel.isOpen()) {
+            try {
+                channel.close();
+            } catch (Exception e) {
+                LOG.trace("Closing a check channel failed", e);
+            }
+        }
+    }
+
+    /** Publishes the broker has not confirmed yet. */
+    public long unconfirmed() {
+        return publisher.unconfirmed();
+    }
+
+    /** Direct publishes whose delivery is still unknown. */
+    public long pendingDirect() {
+        return publisher.pendingDirect();
+    }
+
+    /**
+     * Cuts the connection abruptly, as a crash would: nothing more is published, the connection is
+     * aborted (so the broker deletes the auto-delete inbox) and the container is stopped so it does
+     * not reconnect. For tests.
+     */
+    public void abortConnection() {
+        crashed = true;
+        try {
+            connectionFactory.createConnection().getDelegate().abort();
+        } catch (RuntimeException e) {
+            LOG.debug("Aborting the connection of {}: {}", self, e.toString());
+        }
+        DirectMessageListenerContainer listener = container;
+        if (listener != null) {
+            listener.setShutdownTimeout(0); // no cancel-ok will come on a dead connection
+        }
+        stopContainer();
+        destroyFactory();
+        checks.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (!crashed && !publisher.awaitConfirms(CLOSE_CONFIRM_WAIT_MILLIS)) {
+            LOG.warn("{} publish(es) of {} still unconfirmed after {} ms; closing anyway", publisher.unconfirmed(), self,
+                    CLOSE_CONFIRM_WAIT_MILLIS);
+        }
+        closed = true;
+        publisher.close();
+        stopContainer();
+        destroyFactory();
+        checks.shutdownNow();
+    }
+
+    private void stopContainer() {
+        DirectMessageListenerContainer listener = container;
+        if (listener != null) {
+            try {
+                listener.stop();
+                listener.destroy();
+            } catch (RuntimeException e) {
+                LOG.debug("Stopping the inbox consumer of {}: {}", self, e.toString());
+            }
+        }
+    }
+
+    private void destroyFactory() {
+        if (ownsConnectionFactory && connectionFactory instanceof CachingConnectionFactory) {
+            try {
+                ((CachingConnectionFactory) connectionFactory).destroy();
+            } catch (RuntimeException e) {
+                LOG.debug("Closing the connection of {}: {}", self, e.toString());
+            }
+        }
+    }
+
+    private void logError(String format, Object... args) {
+        long now = System.nanoTime();
+        long last = lastErrorLog.get();
+        if (now - last >= ERROR_LOG_INTERVAL_NANOS && lastErrorLog.compareAndSet(last, now)) {
+            LOG.error(format + " [at most one such line per 10 s]", args);
+        } else {
+            LOG.debug(format, args);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AmqpTransport[" + inbox + "]";
+    }
+}

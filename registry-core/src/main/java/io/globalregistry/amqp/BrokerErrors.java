@@ -1,0 +1,46 @@
+package io.globalregistry.amqp;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.ShutdownSignalException;
+
+/**
+ * The one place broker exceptions are translated: finds the AMQP reply code behind any exception
+ * (amqp-client or Spring AMQP wrapped), so callers ask "was it 404 NOT_FOUND?" and nothing else.
+ */
+final class BrokerErrors {
+
+    static final int NOT_FOUND = 404;
+
+    private BrokerErrors() {
+    }
+
+    /** Whether {@code failure} is a channel closed by the broker with 404 NOT_FOUND (e.g. a passive declare of a missing queue). */
+    static boolean isNotFound(Throwable failure) {
+        return channelCloseCode(failure) == NOT_FOUND;
+    }
+
+    /** The reply code of the broker's channel close behind {@code failure}, or -1 if there is none. */
+    static int channelCloseCode(Throwable failure) {
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 16; t = t.getCause(), depth++) {
+            if (t instanceof ShutdownSignalException) {
+                Object reason = ((ShutdownSignalException) t).getReason();
+                if (reason instanceof AMQP.Channel.Close) {
+                    return ((AMQP.Channel.Close) reason).getReplyCode();
+                }
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** A short description for logs: the innermost message. */
+    static String describe(Throwable failure) {
+        Throwable t = failure;
+        int depth = 0;
+        while (t.getCause() != null && t.getCause() != t && depth++ < 16) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+}

@@ -1,0 +1,57 @@
+package io.globalregistry.amqp;
+
+import io.globalregistry.protocol.NodeRuntime;
+import io.globalregistry.wire.EncodedMessage;
+import io.globalregistry.wire.Envelope;
+import io.globalregistry.wire.RejectReason;
+import io.globalregistry.wire.RejectedMessageException;
+import io.globalregistry.wire.RejectedMessages;
+import io.globalregistry.wire.WireCodec;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageListener;
+import org.springframework.amqp.core.MessageProperties;
+
+/**
+ * Consumes a node's inbox on the listener thread: checks the size, decodes and validates, then
+ * hands the envelope to the node on its event loop. A bad message is counted and dropped; this
+ * listener never throws, so it never stops its container.
+ */
+final class InboxListener implements MessageListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InboxListener.class);
+
+    private final WireCodec codec;
+    private final RejectedMessages rejected;
+    private final NodeRuntime runtime;
+    private final Consumer<Envelope> inbound;
+
+    InboxListener(WireCodec codec, RejectedMessages rejected, NodeRuntime runtime, Consumer<Envelope> inbound) {
+        this.codec = codec;
+        this.rejected = rejected;
+        this.runtime = runtime;
+        this.inbound = inbound;
+    }
+
+    @Override
+    public void onMessage(Message message) {
+        try {
+            byte[] body = message.getBody();
+            if (body.length > codec.maxMessageSize()) {
+                rejected.record(RejectReason.TOO_LARGE, "body of " + body.length + " bytes, limit " + codec.maxMessageSize());
+                return;
+            }
+            MessageProperties properties = message.getMessageProperties();
+            Envelope envelope = codec.decode(new EncodedMessage(properties.getType(), properties.getContentType(),
+                    properties.getHeaders(), body));
+            runtime.execute(() -> inbound.accept(envelope));
+        } catch (RejectedMessageException e) {
+            rejected.record(e);
+        } catch (RuntimeException e) {
+            LOG.error("Unexpected failure reading an incoming message; dropped", e);
+            rejected.record(RejectReason.MALFORMED_ENVELOPE, "unexpected " + e);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.globalregistry.engine;
+
+import io.globalregistry.protocol.Transport;
+import io.globalregistry.wire.Envelope;
+import java.util.function.Consumer;
+
+/** A {@link Transport} with a life cycle: started once the node exists, closed when it leaves. */
+public interface NodeTransport extends Transport, AutoCloseable {
+
+    /**
+     * Starts consuming this node's inbox and returns once it is consuming. Every valid incoming
+     * envelope is handed to {@code inbound} on the node's event loop; invalid ones are dropped
+     * and counted by the transport.
+     */
+    void start(Consumer<Envelope> inbound);
+
+    /** Stops consuming and disconnects, after a short wait for messages still in flight. */
+    @Override
+    void close();
+}

@@ -1,0 +1,335 @@
+package io.globalregistry.engine;
+
+import io.globalregistry.DeliveryStats;
+import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.OwnerChangeListener;
+import io.globalregistry.Registration;
+import io.globalregistry.RegistrationResult;
+import io.globalregistry.RegistrationTimeoutException;
+import io.globalregistry.RegistryException;
+import io.globalregistry.claim.ClaimStrategy;
+import io.globalregistry.membership.NodeId;
+import io.globalregistry.name.GlobalName;
+import io.globalregistry.name.NameCodec;
+import io.globalregistry.protocol.NodeRuntime;
+import io.globalregistry.protocol.NodeRuntime.Cancellable;
+import io.globalregistry.protocol.RegistryConfig;
+import io.globalregistry.protocol.RegistryNode;
+import io.globalregistry.wire.RejectedMessages;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * The {@link GlobalNameRegistry} of one node over any {@link NodeTransport}: it owns the node's
+ * {@link RegistryNode} and runs every protocol step on the node's event loop, while
+ * {@link #whereis} reads the name table directly from the calling thread. Sends and deliveries
+ * are in {@link Deliveries}, owner-change listeners in {@link OwnerChangeDispatcher}.
+ */
+public final class RegistryEngine implements GlobalNameRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryEngine.class);
+    private static final Duration LOOP_CALL_TIMEOUT = Duration.ofSeconds(10);
+    private static final long MIN_MARGIN_MILLIS = 3_000;
+
+    private final NodeId self;
+    private final RegistryConfig config;
+    private final NodeRuntime runtime;
+    private final AutoCloseable loopCloser;
+    private final NodeTransport transport;
+    private final RejectedMessages rejected;
+    private final NameCodec names = new NameCodec();
+    private final ExecutorService notifier;
+    private final ExecutorService callbacks;
+    private final ExecutorService handlers;
+    private final OwnerChangeDispatcher listeners;
+    private final RegistryNode node;
+    private final Deliveries deliveries;
+    private final LoopCalls loop;
+    private final ClaimWindow claims;
+    private final Set<CompletableFuture<RegistrationResult>> inFlight = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /**
+     * Builds the node; {@link #start()} connects it.
+     *
+     * @param self this node's identity
+     * @param config the protocol settings
+     * @param runtime the node's event loop
+     * @param loopCloser stops the event loop on {@link #close()}
+     * @param transport the transport, not started yet
+     * @param rejected where the transport counts the messages it drops
+     * @param payloadMapper converts sent messages to JSON and back; must not enable default typing
+     * @param handlerThreads threads running {@link io.globalregistry.MessageHandler}s (1 keeps messages in order)
+     * @param maxConcurrentClaims how many registrations this node claims at once; the others wait their turn
+     */
+    public RegistryEngine(NodeId self, RegistryConfig config, NodeRuntime runtime, AutoCloseable loopCloser,
+                          NodeTransport transport, RejectedMessages rejected, ObjectMapper payloadMapper,
+                          int handlerThreads, int maxConcurrentClaims) {
+        this.self = Objects.requireNonNull(self, "self");
+        this.config = Objects.requireNonNull(config, "config");
+        this.runtime = Objects.requireNonNull(runtime, "runtime");
+        this.loopCloser = Objects.requireNonNull(loopCloser, "loopCloser");
+        this.transport = Objects.requireNonNull(transport, "transport");
+        this.rejected = Objects.requireNonNull(rejected, "rejected");
+        if (handlerThreads < 1) {
+            throw new IllegalArgumentException("handlerThreads must be at least 1, got " + handlerThreads);
+        }
+        this.notifier = RegistryThreads.fixed(self.name(), "listeners", 1);
+        this.callbacks = RegistryThreads.fixed(self.name(), "callbacks", 1);
+        this.handlers = RegistryThreads.fixed(self.name(), "handlers", handlerThreads);
+        this.listeners = new OwnerChangeDispatcher(notifier);
+        this.node = new RegistryNode(self, config, runtime, transport, listeners, ClaimStrategy::new);
+        this.deliveries = new Deliveries(names, node, runtime, payloadMapper, handlers, config.maxMessageSize());
+        this.node.onDeliver(deliveries::onDeliver);
+        this.loop = new LoopCalls(runtime, LOOP_CALL_TIMEOUT);
+        this.claims = new ClaimWindow(maxConcurrentClaims);
+    }
+
+    /** Starts consuming the inbox, then joins the cluster (hello, then the join window). */
+    public void start() {
+        try {
+            transport.start(node::onMessage);
+            loop.run(node::start);
+        } catch (RuntimeException e) {
+            shutDown();
+            throw e;
+        }
+    }
+
+    @Override
+    public NodeId nodeId() {
+        return self;
+    }
+
+    @Override
+    public Optional<Registration> whereis(Object name) {
+        return Optional.ofNullable(node.lookup(names.canonicalKey(name)));
+    }
+
+    @Override
+    public RegistrationResult register(Object name, Object target) {
+        Registering registering = startRegistration(name, target);
+        long bound = registrationTimeoutMillis();
+        try {
+            // the loop's own future is one thread hop faster; the caller's side also ends on close
+            Object decided = CompletableFuture.anyOf(registering.decided, registering.result)
+                    .get(bound, TimeUnit.MILLISECONDS);
+            return (RegistrationResult) decided;
+        } catch (TimeoutException e) {
+            // completing the caller's side makes a registration still waiting for room never start;
+            // one already started that wins after this is unregistered (see deliver)
+            RegistrationTimeoutException timeout = new RegistrationTimeoutException(registering.key.key(),
+                    "no decision within " + bound + " ms");
+            if (registering.result.completeExceptionally(timeout)) {
+                throw timeout;
+            }
+            try {
+                return registering.result.join();
+            } catch (CompletionException decidedMeanwhile) {
+                throw Failures.unwrap(decidedMeanwhile);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            registering.result.completeExceptionally(new RegistryException("Interrupted while registering"));
+            throw new RegistryException("Interrupted while registering " + registering.key, e);
+        } catch (ExecutionException e) {
+            throw Failures.unwrap(e.getCause());
+        }
+    }
+
+    /**
+     * Registers without blocking. The claim may wait for room in the claim window (at most
+     * {@code maxConcurrentClaims} at once per node); from the moment it starts it is decided within
+     * {@link #registrationTimeoutMillis()} or fails with {@link RegistrationTimeoutException}. The
+     * future completes on a registry callback thread, never on the event loop.
+     */
+    @Override
+    public CompletableFuture<RegistrationResult> registerAsync(Object name, Object target) {
+        return startRegistration(name, target).result;
+    }
+
+    /** A registration under way: {@code decided} completes on the loop, {@code result} on the callback thread. */
+    private record Registering(GlobalName key, CompletableFuture<RegistrationResult> decided,
+                               CompletableFuture<RegistrationResult> result) {
+    }
+
+    private Registering startRegistration(Object name, Object target) {
+        GlobalName key = names.encode(name);
+        if (target == null) {
+            throw new IllegalArgumentException("The target registered under " + key + " must not be null");
+        }
+        checkOpen();
+        long timeoutMillis = registrationTimeoutMillis();
+        CompletableFuture<RegistrationResult> result = new CompletableFuture<>();
+        inFlight.add(result);
+        result.whenComplete((r, e) -> inFlight.remove(result));
+        CompletableFuture<RegistrationResult> decided = new CompletableFuture<>();
+        decided.whenComplete((r, e) -> onCallbackThread(() -> deliver(key, result, r, e)));
+        runtime.execute(() -> claims.submit(new ClaimWindow.Entry(result, started -> {
+            Cancellable timer = runtime.schedule(timeoutMillis, () -> onCallbackThread(() -> result.completeExceptionally(
+                    new RegistrationTimeoutException(key.key(), "no decision within " + timeoutMillis + " ms"))));
+            started.whenComplete((r, e) -> timer.cancel());
+            node.register(key, target, started);
+        }, decided)));
+        return new Registering(key, decided, result);
+    }
+
+    /**
+     * claim-timeout + join-window + a margin (at least 3 s, at least two more claim-timeouts): the
+     * margin covers the broker check of silent members and a busy event loop.
+     */
+    long registrationTimeoutMillis() {
+        long claim = config.claimTimeout().toMillis();
+        return claim + config.joinWindow().toMillis() + Math.max(MIN_MARGIN_MILLIS, 2 * claim);
+    }
+
+    private void deliver(GlobalName key, CompletableFuture<RegistrationResult> result, RegistrationResult r, Throwable e) {
+        boolean delivered = e == null ? result.complete(r) : result.completeExceptionally(Failures.unwrap(e));
+        if (!delivered && e == null && r.registered()) {
+            LOG.warn("Registration of {} was decided after the caller was told it timed out; unregistering it", key);
+            runtime.execute(() -> node.unregister(key));
+        }
+    }
+
+    private void onCallbackThread(Runnable task) {
+        try {
+            callbacks.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    @Override
+    public boolean unregister(Object name) {
+        GlobalName key = names.encode(name);
+        checkOpen();
+        return loop.call(() -> node.unregister(key));
+    }
+
+    @Override
+    public void send(Object name, Object message) {
+        checkOpen();
+        deliveries.send(name, message);
+    }
+
+    @Override
+    public List<Registration> registrations() {
+        checkOpen();
+        return Collections.unmodifiableList(loop.call(() -> new ArrayList<>(node.registrations())));
+    }
+
+    @Override
+    public Set<NodeId> members() {
+        checkOpen();
+        return Collections.unmodifiableSet(loop.call(() -> {
+            Set<NodeId> members = new TreeSet<>(node.membership().memberIds());
+            members.add(self);
+            return members;
+        }));
+    }
+
+    @Override
+    public void addListener(OwnerChangeListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
+    public void removeListener(OwnerChangeListener listener) {
+        listeners.remove(listener);
+    }
+
+    @Override
+    public RejectedMessages rejected() {
+        return rejected;
+    }
+
+    @Override
+    public DeliveryStats deliveries() {
+        return deliveries.stats();
+    }
+
+    /** Whether {@link #close()} (or {@link #halt()}) was called. */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            loop.run(node::leave);
+        } catch (RuntimeException e) {
+            LOG.warn("Node {} could not leave gracefully: {}", self, e.toString());
+        }
+        shutDown();
+    }
+
+    /**
+     * Stops without a word, as a crashed process would: the node halts and the loop stops. The
+     * caller kills the transport first (e.g. by aborting its connection). For tests.
+     */
+    public void halt() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        runtime.execute(node::halt);
+        shutDown();
+    }
+
+    private void shutDown() {
+        closed.set(true);
+        try {
+            transport.close();
+        } catch (RuntimeException e) {
+            LOG.warn("Closing the transport of {} failed: {}", self, e.toString());
+        }
+        try {
+            loopCloser.close();
+        } catch (Exception e) {
+            LOG.warn("Closing the event loop of {} failed: {}", self, e.toString());
+        }
+        IllegalStateException closedError = new IllegalStateException("The registry node " + self + " was closed");
+        for (CompletableFuture<RegistrationResult> pending : List.copyOf(inFlight)) {
+            pending.completeExceptionally(closedError);
+        }
+        notifier.shutdown();
+        handlers.shutdown();
+        callbacks.shutdown();
+        try {
+            handlers.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("The registry node " + self + " is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "GlobalNameRegistry[" + self + " in " + config.cluster() + "]";
+    }
+}

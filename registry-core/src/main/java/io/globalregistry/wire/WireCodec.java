@@ -1,0 +1,233 @@
+package io.globalregistry.wire;
+
+import io.globalregistry.InvalidNameException;
+import io.globalregistry.membership.NodeId;
+import io.globalregistry.name.NameCodec;
+import io.globalregistry.wire.Message.OwnedName;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.ObjectWriter;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Turns an {@link Envelope} into an {@link EncodedMessage} and back, for one cluster.
+ *
+ * <p>Layout: the AMQP {@code type} property holds {@link MessageType#wireName()}; the content type
+ * {@code application/vnd.global-registry.v1+json} holds the protocol version; the headers
+ * {@value #SENDER}, {@value #CLUSTER} and {@value #HLC} hold the sender, cluster and clock; the
+ * body is the JSON of the {@link Message} record (see {@link WireJson}).
+ *
+ * <p>{@link #decode} trusts nothing: it checks, in this order, the size (before parsing), the
+ * version, the type, the headers, the cluster and the body, and throws
+ * {@link RejectedMessageException} with the first failing {@link RejectReason}. Thread-safe.
+ */
+public final class WireCodec {
+
+    /** Header: the sender's node id, {@code name@incarnation}. */
+    public static final String SENDER = "gr-sender";
+    /** Header: the cluster name. */
+    public static final String CLUSTER = "gr-cluster";
+    /** Header: the sender's hybrid-logical-clock value (a long). */
+    public static final String HLC = "gr-hlc";
+
+    private static final String CONTENT_TYPE_PREFIX = "application/vnd.global-registry.v";
+    private static final String CONTENT_TYPE_SUFFIX = "+json";
+    private static final Pattern CONTENT_TYPE =
+            Pattern.compile("application/vnd\\.global-registry\\.v(\\d{1,9})\\+json(\\s*;.*)?");
+    private static final int MAX_DETAIL = 200;
+
+    private final String cluster;
+    private final int maxMessageSize;
+    private final JsonMapper mapper;
+    private final NameCodec names;
+    private final Map<MessageType, ObjectReader> readers = new EnumMap<>(MessageType.class);
+    private final Map<MessageType, ObjectWriter> writers = new EnumMap<>(MessageType.class);
+
+    /**
+     * @param cluster the cluster whose messages are accepted
+     * @param maxMessageSize the largest body accepted, in bytes
+     */
+    public WireCodec(String cluster, int maxMessageSize) {
+        this.cluster = Objects.requireNonNull(cluster, "cluster");
+        this.maxMessageSize = maxMessageSize;
+        this.mapper = WireJson.newMapper();
+        this.names = new NameCodec();
+        for (MessageType type : MessageType.values()) {
+            readers.put(type, mapper.readerFor(type.bodyType()));
+            writers.put(type, mapper.writerFor(type.bodyType()));
+        }
+    }
+
+    /** The content type of protocol version {@code version}. */
+    public static String contentType(int version) {
+        return CONTENT_TYPE_PREFIX + version + CONTENT_TYPE_SUFFIX;
+    }
+
+    /** The largest body accepted, in bytes. */
+    public int maxMessageSize() {
+        return maxMessageSize;
+    }
+
+    /** Encodes {@code envelope}. The caller checks the body size against {@link #maxMessageSize()}. */
+    public EncodedMessage encode(Envelope envelope) {
+        byte[] body = writers.get(envelope.type()).writeValueAsBytes(envelope.body());
+        Map<String, Object> headers = new HashMap<>(4);
+        headers.put(SENDER, envelope.sender().toString());
+        headers.put(CLUSTER, envelope.cluster());
+        headers.put(HLC, envelope.hlc());
+        return new EncodedMessage(envelope.type().wireName(), contentType(envelope.version()), headers, body);
+    }
+
+    /** Decodes and validates {@code message}; throws {@link RejectedMessageException} when it must be dropped. */
+    public Envelope decode(EncodedMessage message) {
+        if (message.body().length > maxMessageSize) {
+            throw reject(RejectReason.TOO_LARGE, "body of " + message.body().length + " bytes, limit " + maxMessageSize);
+        }
+        int version = version(message.contentType());
+        MessageType type = type(message.type());
+        NodeId sender = sender(message.headers().get(SENDER));
+        String messageCluster = stringHeader(CLUSTER, message.headers().get(CLUSTER));
+        long hlc = hlc(message.headers().get(HLC));
+        if (!cluster.equals(messageCluster)) {
+            throw reject(RejectReason.WRONG_CLUSTER, "from cluster '" + clip(messageCluster) + "' (this is '" + cluster
+                    + "'), sender " + sender);
+        }
+        Message body = body(type, message.body());
+        return new Envelope(version, sender, messageCluster, hlc, body);
+    }
+
+    private static int version(String contentType) {
+        if (contentType == null) {
+            throw reject(RejectReason.UNSUPPORTED_VERSION, "no content type");
+        }
+        Matcher matcher = CONTENT_TYPE.matcher(contentType);
+        if (!matcher.matches()) {
+            throw reject(RejectReason.UNSUPPORTED_VERSION, "content type '" + clip(contentType) + "' is not "
+                    + contentType(Envelope.PROTOCOL_VERSION));
+        }
+        int version = Integer.parseInt(matcher.group(1));
+        if (version != Envelope.PROTOCOL_VERSION) {
+            throw reject(RejectReason.UNSUPPORTED_VERSION, "protocol version " + version + ", this node speaks "
+                    + Envelope.PROTOCOL_VERSION);
+        }
+        return version;
+    }
+
+    private static MessageType type(String wireName) {
+        if (wireName == null) {
+            throw reject(RejectReason.UNKNOWN_TYPE, "no type property");
+        }
+        Optional<MessageType> type = MessageType.fromWireName(wireName);
+        if (type.isEmpty()) {
+            throw reject(RejectReason.UNKNOWN_TYPE, "type '" + clip(wireName) + "'");
+        }
+        return type.get();
+    }
+
+    private static NodeId sender(Object header) {
+        String text = stringHeader(SENDER, header);
+        try {
+            return NodeId.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw reject(RejectReason.MALFORMED_ENVELOPE, "header " + SENDER + ": " + clip(e.getMessage()));
+        }
+    }
+
+    private static String stringHeader(String name, Object value) {
+        if (value == null) {
+            throw reject(RejectReason.MALFORMED_ENVELOPE, "no header " + name);
+        }
+        if (!(value instanceof String)) {
+            throw reject(RejectReason.MALFORMED_ENVELOPE, "header " + name + " is a " + value.getClass().getSimpleName()
+                    + ", not a string");
+        }
+        return (String) value;
+    }
+
+    private static long hlc(Object value) {
+        if (value == null) {
+            throw reject(RejectReason.MALFORMED_ENVELOPE, "no header " + HLC);
+        }
+        if (!(value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte)) {
+            throw reject(RejectReason.MALFORMED_ENVELOPE, "header " + HLC + " is a " + value.getClass().getSimpleName()
+                    + ", not an integer");
+        }
+        long hlc = ((Number) value).longValue();
+        if (hlc < 0) {
+            throw reject(RejectReason.MALFORMED_ENVELOPE, "header " + HLC + " is negative: " + hlc);
+        }
+        return hlc;
+    }
+
+    private Message body(MessageType type, byte[] body) {
+        Message message;
+        try {
+            message = readers.get(type).readValue(body);
+        } catch (JacksonException e) {
+            throw reject(RejectReason.MALFORMED_BODY, type.wireName() + ": " + clip(e.getOriginalMessage()));
+        } catch (RuntimeException e) {
+            throw reject(RejectReason.MALFORMED_BODY, type.wireName() + ": " + clip(String.valueOf(e.getMessage())));
+        }
+        if (message == null) {
+            throw reject(RejectReason.MALFORMED_BODY, type.wireName() + ": the body is JSON null");
+        }
+        checkNames(type, message);
+        return message;
+    }
+
+    /** Every name must be in canonical form (as {@link NameCodec} makes it), so it is the key an API call would use. */
+    private void checkNames(MessageType type, Message message) {
+        if (message instanceof Message.Sync sync) {
+            for (OwnedName owned : sync.names()) {
+                checkName(type, owned.name());
+            }
+        } else if (message instanceof Message.Claim claim) {
+            checkName(type, claim.name());
+        } else if (message instanceof Message.ClaimReply reply) {
+            checkName(type, reply.name());
+        } else if (message instanceof Message.Advertise advertise) {
+            checkName(type, advertise.name());
+        } else if (message instanceof Message.Release release) {
+            checkName(type, release.name());
+        } else if (message instanceof Message.Unregister unregister) {
+            checkName(type, unregister.name());
+        } else if (message instanceof Message.Deliver deliver) {
+            checkName(type, deliver.name());
+        }
+    }
+
+    private void checkName(MessageType type, String key) {
+        if (key.length() > NameCodec.MAX_KEY_LENGTH) {
+            throw reject(RejectReason.MALFORMED_BODY, type.wireName() + ": a name of " + key.length()
+                    + " characters, limit " + NameCodec.MAX_KEY_LENGTH);
+        }
+        String canonical;
+        try {
+            canonical = names.fromJson(key).key();
+        } catch (InvalidNameException e) {
+            throw reject(RejectReason.MALFORMED_BODY, type.wireName() + ": name " + clip(key) + " is not JSON");
+        }
+        if (!canonical.equals(key)) {
+            throw reject(RejectReason.MALFORMED_BODY, type.wireName() + ": name " + clip(key)
+                    + " is not in canonical form " + clip(canonical));
+        }
+    }
+
+    private static RejectedMessageException reject(RejectReason reason, String detail) {
+        return new RejectedMessageException(reason, detail);
+    }
+
+    private static String clip(String text) {
+        if (text == null) {
+            return "null";
+        }
+        return text.length() <= MAX_DETAIL ? text : text.substring(0, MAX_DETAIL) + "...";
+    }
+}

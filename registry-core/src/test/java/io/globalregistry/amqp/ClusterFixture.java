@@ -1,0 +1,64 @@
+package io.globalregistry.amqp;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import io.globalregistry.protocol.RegistryConfig;
+import io.globalregistry.test.TestBroker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Nodes of one test cluster with a random name and short timings (heartbeat 100 ms, suspect-after
+ * 400 ms, claim-timeout 1 s, join-window 300 ms), each on its own connection. {@link #close()}
+ * closes every node and deletes the cluster's exchange.
+ */
+final class ClusterFixture implements AutoCloseable {
+
+    final TestBroker broker;
+    final String cluster = "test-" + UUID.randomUUID().toString().substring(0, 8);
+    final RegistryConfig config;
+    private final List<AmqpGlobalRegistry> nodes = new ArrayList<>();
+
+    ClusterFixture(TestBroker broker) {
+        this.broker = broker;
+        this.config = RegistryConfig.defaults(cluster)
+                .withHeartbeat(Duration.ofMillis(100), Duration.ofMillis(400))
+                .withClaimTimeout(Duration.ofSeconds(1))
+                .withJoinWindow(Duration.ofMillis(300));
+    }
+
+    AmqpGlobalRegistry start(String nodeName) {
+        AmqpGlobalRegistry node = AmqpGlobalRegistry.builder()
+                .rabbitConnectionFactory(broker.newConnectionFactory())
+                .config(config)
+                .nodeName(nodeName)
+                .start();
+        nodes.add(node);
+        return node;
+    }
+
+    List<AmqpGlobalRegistry> start(String... nodeNames) {
+        List<AmqpGlobalRegistry> started = new ArrayList<>();
+        for (String name : nodeNames) {
+            started.add(start(name));
+        }
+        return started;
+    }
+
+    String exchange() {
+        return AmqpNames.exchange(cluster);
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (AmqpGlobalRegistry node : nodes) {
+            node.close();
+        }
+        try (Connection connection = broker.newConnectionFactory().newConnection("test-cleanup");
+             Channel channel = connection.createChannel()) {
+            channel.exchangeDelete(exchange());
+        }
+    }
+}
