@@ -5,13 +5,16 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The real event loop of one node: a single daemon thread {@code global-registry-<nodeName>}
- * running every task and timer in order, with the system clocks. A task that throws is logged
- * and the loop goes on; tasks submitted after {@link #close()} are dropped.
+ * running queued tasks and timers in order, with the system clocks, and one lock that every task
+ * holds while it runs, so {@link #runNow} can run a task on the calling thread (the inbox
+ * consumer, an API caller) with the same mutual exclusion and without a thread hop. A task that
+ * throws is logged and the loop goes on; tasks submitted after {@link #close()} are dropped.
  */
 public final class EventLoopRuntime implements NodeRuntime, AutoCloseable {
 
@@ -20,6 +23,7 @@ public final class EventLoopRuntime implements NodeRuntime, AutoCloseable {
 
     private final ScheduledThreadPoolExecutor executor;
     private final String threadName;
+    private final ReentrantLock lock = new ReentrantLock();
     private volatile Thread thread;
 
     /** Starts the loop thread for the node called {@code nodeName}. */
@@ -67,9 +71,18 @@ public final class EventLoopRuntime implements NodeRuntime, AutoCloseable {
         }
     }
 
-    /** Whether the calling thread is this loop's thread. */
+    @Override
+    public void runNow(Runnable task) {
+        if (executor.isShutdown()) {
+            LOG.debug("{} is closed; task dropped", threadName);
+            return;
+        }
+        guarded(task).run();
+    }
+
+    /** Whether the calling thread is running one of this loop's tasks. */
     public boolean inLoop() {
-        return Thread.currentThread() == thread;
+        return Thread.currentThread() == thread || lock.isHeldByCurrentThread();
     }
 
     /** Whether {@link #close()} was called. */
@@ -97,10 +110,13 @@ public final class EventLoopRuntime implements NodeRuntime, AutoCloseable {
 
     private Runnable guarded(Runnable task) {
         return () -> {
+            lock.lock();
             try {
                 task.run();
             } catch (Throwable t) {
                 LOG.error("Task on {} failed; the loop goes on", threadName, t);
+            } finally {
+                lock.unlock();
             }
         };
     }

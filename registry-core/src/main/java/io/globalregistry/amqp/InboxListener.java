@@ -46,7 +46,7 @@ final class InboxListener implements MessageListener {
             MessageProperties properties = message.getMessageProperties();
             Envelope envelope = codec.decode(new EncodedMessage(properties.getType(), properties.getContentType(),
                     properties.getHeaders(), body));
-            runtime.execute(() -> inbound.accept(envelope));
+            runtime.runNow(() -> inbound.accept(envelope));
         } catch (RejectedMessageException e) {
             rejected.record(e);
         } catch (RuntimeException e) {

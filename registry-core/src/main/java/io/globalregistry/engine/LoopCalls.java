@@ -9,29 +9,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
-/** Runs a task on the node's event loop and waits for its result (directly when already on the loop). */
+/** Runs a task exclusively with the node's event loop ({@link NodeRuntime#runNow}) and waits for its result. */
 final class LoopCalls {
 
     private final NodeRuntime runtime;
     private final Duration timeout;
-    private volatile Thread loopThread;
 
     LoopCalls(NodeRuntime runtime, Duration timeout) {
         this.runtime = runtime;
         this.timeout = timeout;
-        runtime.execute(() -> loopThread = Thread.currentThread());
-    }
-
-    boolean inLoop() {
-        return Thread.currentThread() == loopThread;
     }
 
     <T> T call(Supplier<T> task) {
-        if (inLoop()) {
-            return task.get();
-        }
         CompletableFuture<T> result = new CompletableFuture<>();
-        runtime.execute(() -> {
+        runtime.runNow(() -> {
             try {
                 result.complete(task.get());
             } catch (Throwable t) {

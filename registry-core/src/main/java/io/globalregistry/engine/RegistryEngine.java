@@ -183,7 +183,7 @@ public final class RegistryEngine implements GlobalNameRegistry {
         result.whenComplete((r, e) -> inFlight.remove(result));
         CompletableFuture<RegistrationResult> decided = new CompletableFuture<>();
         decided.whenComplete((r, e) -> onCallbackThread(() -> deliver(key, result, r, e)));
-        runtime.execute(() -> claims.submit(new ClaimWindow.Entry(result, started -> {
+        runtime.runNow(() -> claims.submit(new ClaimWindow.Entry(result, started -> {
             Cancellable timer = runtime.schedule(timeoutMillis, () -> onCallbackThread(() -> result.completeExceptionally(
                     new RegistrationTimeoutException(key.key(), "no decision within " + timeoutMillis + " ms"))));
             started.whenComplete((r, e) -> timer.cancel());

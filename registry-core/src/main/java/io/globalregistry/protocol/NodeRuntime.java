@@ -18,6 +18,15 @@ public interface NodeRuntime {
     /** Runs {@code task} on the node's event loop. */
     void execute(Runnable task);
 
+    /**
+     * Runs {@code task} exclusively with every other task of the loop, on the calling thread when
+     * the runtime allows it (the real one does: it saves a thread hop on the hot path of every
+     * incoming message and registration), else queued like {@link #execute}.
+     */
+    default void runNow(Runnable task) {
+        execute(task);
+    }
+
     /** A scheduled task that can be cancelled. */
     @FunctionalInterface
     interface Cancellable {

@@ -53,6 +53,7 @@ public final class RegistryNode implements NodeContext {
     private final RegistrationStrategy strategy;
     private final Map<SyncKey, PartialSync> partialSyncs = new HashMap<>();
     private final Map<NodeId, Long> syncRequested = new HashMap<>();
+    private final Map<NodeId, Heartbeat> lastHeartbeat = new HashMap<>();
     private final List<Runnable> waitingForJoin = new ArrayList<>();
     private BiConsumer<Registration, Deliver> deliveries = (r, d) -> { };
     private boolean joined;
@@ -300,8 +301,17 @@ public final class RegistryNode implements NodeContext {
         }
     }
 
+    /**
+     * Anti-entropy: asks {@code sender} for a sync when its heartbeat disagrees with our table. A
+     * digest that changed since the sender's previous heartbeat is still moving (advertisements in
+     * flight), so only a stable disagreement counts, at most once per suspect-after.
+     */
     private void checkDigest(NodeId sender, Heartbeat heartbeat) {
+        Heartbeat previous = lastHeartbeat.put(sender, heartbeat);
         if (table.count(sender) == heartbeat.owned() && table.digest(sender) == heartbeat.digest()) {
+            return;
+        }
+        if (!heartbeat.equals(previous)) {
             return;
         }
         long now = runtime.monotonicMillis();
@@ -358,6 +368,7 @@ public final class RegistryNode implements NodeContext {
         table.removeOwner(member);
         strategy.memberGone(member);
         syncRequested.remove(member);
+        lastHeartbeat.remove(member);
         partialSyncs.keySet().removeIf(k -> k.sender().equals(member));
     }
 }
