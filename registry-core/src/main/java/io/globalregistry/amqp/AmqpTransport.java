@@ -35,15 +35,14 @@ import org.springframework.amqp.rabbit.listener.ListenerContainerConsumerFailedE
  * The AMQP {@link NodeTransport} of one node, on a connection of its own: a topic exchange per
  * cluster, an auto-delete (not exclusive) inbox per node bound to {@code all} and
  * {@code node.<id>}, consumed by a {@link DirectMessageListenerContainer} without acks.
- * Broadcasts are plain publishes; direct messages are mandatory and a return or broker nack runs
- * their {@code onReturned} on the loop (see {@link PublisherChannel}); liveness is a passive
+ * Broadcasts are plain publishes; direct messages are mandatory and a basic.return runs their
+ * {@code onReturned} on the loop (see {@link PublisherChannel}); liveness is a passive
  * declare of the member's inbox on a throwaway channel. Publishing never waits for the broker.
  */
 public final class AmqpTransport implements NodeTransport {
 
     private static final Logger LOG = LoggerFactory.getLogger(AmqpTransport.class);
     private static final long START_TIMEOUT_MILLIS = 10_000;
-    private static final long CLOSE_CONFIRM_WAIT_MILLIS = 2_000;
     private static final long SHUTDOWN_TIMEOUT_MILLIS = 2_000;
     private static final long ERROR_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -246,12 +245,7 @@ public final class AmqpTransport implements NodeTransport {
         }
     }
 
-    /** Publishes the broker has not confirmed yet. */
-    public long unconfirmed() {
-        return publisher.unconfirmed();
-    }
-
-    /** Direct publishes whose delivery is still unknown. */
+    /** Direct publishes that could still be returned (published within the last 10 s, not returned). */
     public long pendingDirect() {
         return publisher.pendingDirect();
     }
@@ -281,10 +275,6 @@ public final class AmqpTransport implements NodeTransport {
     public void close() {
         if (closed) {
             return;
-        }
-        if (!crashed && !publisher.awaitConfirms(CLOSE_CONFIRM_WAIT_MILLIS)) {
-            LOG.warn("{} publish(es) of {} still unconfirmed after {} ms; closing anyway", publisher.unconfirmed(), self,
-                    CLOSE_CONFIRM_WAIT_MILLIS);
         }
         closed = true;
         publisher.close();

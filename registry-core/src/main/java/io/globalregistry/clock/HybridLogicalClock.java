@@ -15,6 +15,13 @@ import java.util.function.LongSupplier;
  */
 public final class HybridLogicalClock {
 
+    /**
+     * How far ahead of this node's physical clock a received timestamp may pull it. A larger one
+     * (a badly skewed or forged clock) is merged as if it were this far ahead, so one bad sender
+     * cannot push every clock to the end of time; causality holds for skews below this bound.
+     */
+    public static final long MAX_AHEAD_MILLIS = 60_000;
+
     private static final int LOGICAL_BITS = 16;
     private static final long LOGICAL_MASK = (1L << LOGICAL_BITS) - 1;
 
@@ -34,8 +41,10 @@ public final class HybridLogicalClock {
 
     /** Merges a timestamp received from another node, then returns a new timestamp larger than both. */
     public long receive(long remote) {
-        long physical = physicalMillis.getAsLong() << LOGICAL_BITS;
-        long max = Math.max(last, remote);
+        long now = physicalMillis.getAsLong();
+        long physical = now << LOGICAL_BITS;
+        long bound = (now + MAX_AHEAD_MILLIS) << LOGICAL_BITS;
+        long max = Math.max(last, remote < 0 ? 0 : Math.min(remote, bound));
         last = physical > max ? physical : max + 1;
         return last;
     }

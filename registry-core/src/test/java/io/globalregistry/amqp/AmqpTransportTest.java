@@ -96,7 +96,7 @@ class AmqpTransportTest {
         assertThat(direct.body()).isEqualTo(new SyncRequest());
         assertThat(direct.sender()).isEqualTo(a.id);
         assertThat(a.received.poll(200, TimeUnit.MILLISECONDS)).isNull();
-        await().atMost(Duration.ofSeconds(2)).until(() -> a.transport.pendingDirect() == 0);
+        Thread.sleep(200); // a return would come within milliseconds
         assertThat(returned).hasValue(0);
         assertThat(b.handledInLoop).isNotEmpty().containsOnly(true); // exclusively with the loop, maybe on the consumer thread
     }
@@ -154,7 +154,6 @@ class AmqpTransportTest {
         System.out.printf("[publish] broadcast %.1f us, mandatory send %.1f us per publish (on the loop, %d each)%n",
                 took[0] / 1000.0 / measured, took[1] / 1000.0 / measured, measured);
         await().atMost(Duration.ofSeconds(30)).until(() -> b.received.size() == warmup + 2 * measured);
-        await().atMost(Duration.ofSeconds(5)).until(() -> a.transport.unconfirmed() == 0);
 
         long start = System.nanoTime();
         int roundTrips = 500;

@@ -33,11 +33,22 @@ class HybridLogicalClockTest {
 
     @Property
     void anEventAfterReceivingOrdersAfterWhatWasReceived(@ForAll @LongRange(min = 0, max = 1L << 40) long localWall,
-                                                         @ForAll @LongRange(min = 0, max = 1L << 40) long remoteWall) {
+                                                         @ForAll @LongRange(min = -HybridLogicalClock.MAX_AHEAD_MILLIS,
+                                                                 max = HybridLogicalClock.MAX_AHEAD_MILLIS) long skew) {
+        long remoteWall = Math.max(0, localWall + skew);
         HybridLogicalClock remote = new HybridLogicalClock(() -> remoteWall);
         HybridLogicalClock local = new HybridLogicalClock(() -> localWall);
         long sent = remote.tick();
         local.receive(sent);
         assertThat(local.tick()).isGreaterThan(sent);
+    }
+
+    @Test
+    void aTimestampFarAheadPullsTheClockOnlyToTheBound() {
+        HybridLogicalClock clock = new HybridLogicalClock(() -> 1_000);
+        long merged = clock.receive(Long.MAX_VALUE);
+        assertThat(HybridLogicalClock.physicalMillis(merged)).isEqualTo(1_000 + HybridLogicalClock.MAX_AHEAD_MILLIS);
+        assertThat(clock.tick()).isGreaterThan(merged);
+        assertThat(clock.receive(-5)).isGreaterThan(merged);
     }
 }
