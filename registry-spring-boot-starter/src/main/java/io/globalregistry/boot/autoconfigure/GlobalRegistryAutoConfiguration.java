@@ -1,0 +1,138 @@
+package io.globalregistry.boot.autoconfigure;
+
+import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.amqp.AmqpGlobalRegistry;
+import io.globalregistry.boot.endpoint.GlobalRegistryEndpoint;
+import io.globalregistry.boot.health.GlobalRegistryHealthIndicator;
+import io.globalregistry.boot.metrics.GlobalRegistryMetrics;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.Locale;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+
+/**
+ * Auto-configuration of the global registry: one {@link GlobalNameRegistry} node per application,
+ * joined to the cluster named by {@code global-registry.cluster} over the broker of Spring Boot's
+ * RabbitMQ {@link ConnectionFactory}, on a connection of its own. With the actuator, the
+ * {@code globalregistry} endpoint and the {@code globalRegistry} health contributor; with Micrometer,
+ * the {@code global.registry.*} meters.
+ *
+ * <p>Ordered after Spring Boot's RabbitMQ auto-configuration by name, so it loads whichever is present:
+ * {@code org.springframework.boot.amqp.autoconfigure} (module {@code spring-boot-amqp}, Boot 4.0 and 4.1)
+ * or {@code org.springframework.boot.rabbitmq.autoconfigure} (module {@code spring-boot-rabbitmq}, Boot's
+ * main branch, for 4.2).
+ */
+@AutoConfiguration(afterName = {
+        "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration",
+        "org.springframework.boot.rabbitmq.autoconfigure.RabbitAutoConfiguration"})
+@ConditionalOnClass({ConnectionFactory.class, RabbitTemplate.class})
+@ConditionalOnProperty(prefix = "global-registry", name = "enabled", matchIfMissing = true)
+@EnableConfigurationProperties(GlobalRegistryProperties.class)
+public final class GlobalRegistryAutoConfiguration {
+
+    private static final Log LOG = LogFactory.getLog(GlobalRegistryAutoConfiguration.class);
+
+    /**
+     * The registry node, started: it copies the broker settings (first address, credentials, virtual
+     * host, TLS, heartbeat) of the application's RabbitMQ connection factory and opens a connection
+     * of its own, which it closes on {@code close()}; the application's factory is left as it was.
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    GlobalNameRegistry globalNameRegistry(GlobalRegistryProperties properties, Environment environment,
+                                          ObjectProvider<ConnectionFactory> connectionFactory,
+                                          ObjectProvider<GlobalRegistryCustomizer> customizers) {
+        GlobalRegistrySettings settings = GlobalRegistrySettings.of(properties, environment);
+        com.rabbitmq.client.ConnectionFactory brokerSettings = brokerSettings(connectionFactory.getIfUnique());
+        settings.checkFenceAfterBelowBrokerHeartbeat(brokerSettings.getRequestedHeartbeat());
+        AmqpGlobalRegistry.Builder builder = AmqpGlobalRegistry.builder()
+                .rabbitConnectionFactory(brokerSettings)
+                .config(settings.registryConfig())
+                .nodeName(settings.nodeName());
+        customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
+        warnAboutSecurity(settings);
+        AmqpGlobalRegistry registry = builder.start();
+        LOG.info("Global registry node " + registry.nodeId() + " joined cluster '" + settings.cluster() + "' on "
+                + brokerSettings.getHost() + ":" + brokerSettings.getPort());
+        return registry;
+    }
+
+    /** The client factory behind Spring's: the builder clones it, so the application's stays untouched. */
+    private static com.rabbitmq.client.ConnectionFactory brokerSettings(ConnectionFactory connectionFactory) {
+        if (connectionFactory instanceof AbstractConnectionFactory) {
+            return ((AbstractConnectionFactory) connectionFactory).getRabbitConnectionFactory();
+        }
+        String found = connectionFactory == null ? "none, or several without a @Primary one"
+                : "a " + connectionFactory.getClass().getName();
+        throw new IllegalStateException("The global registry takes its broker settings from the application's "
+                + "RabbitMQ ConnectionFactory, which must be one AbstractConnectionFactory (e.g. Spring Boot's "
+                + "CachingConnectionFactory); found " + found + ". Fix: configure spring.rabbitmq.* and let Spring "
+                + "Boot create it, mark one @Primary, define your own GlobalNameRegistry bean, or set "
+                + "global-registry.enabled=false");
+    }
+
+    private static void warnAboutSecurity(GlobalRegistrySettings settings) {
+        if (settings.hasSecret()) {
+            LOG.warn("global-registry.security.secret is set, but message signing is not available yet in this "
+                    + "version: registry messages are not signed, and any user of the broker can forge them");
+        } else {
+            LOG.warn("global-registry.security.secret is not set: any user of the broker can forge registry "
+                    + "traffic. Restrict access to the broker's virtual host");
+        }
+    }
+
+    /** The {@code globalregistry} endpoint, when the actuator is present and the endpoint available. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(Endpoint.class)
+    static class EndpointConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        @ConditionalOnAvailableEndpoint
+        GlobalRegistryEndpoint globalRegistryEndpoint(GlobalNameRegistry registry,
+                                                      GlobalRegistryProperties properties) {
+            return new GlobalRegistryEndpoint(registry, properties.getStrategy().name().toLowerCase(Locale.ROOT));
+        }
+    }
+
+    /** The {@code globalRegistry} health contributor ({@code management.health.globalregistry.enabled}). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    @ConditionalOnEnabledHealthIndicator("globalregistry")
+    static class HealthConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = {"globalRegistryHealthIndicator", "globalRegistryHealthContributor"})
+        GlobalRegistryHealthIndicator globalRegistryHealthIndicator(GlobalNameRegistry registry) {
+            return new GlobalRegistryHealthIndicator(registry);
+        }
+    }
+
+    /** The {@code global.registry.*} meters, when Micrometer is present. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterBinder.class)
+    static class MetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        GlobalRegistryMetrics globalRegistryMetrics(GlobalNameRegistry registry) {
+            return new GlobalRegistryMetrics(registry);
+        }
+    }
+}

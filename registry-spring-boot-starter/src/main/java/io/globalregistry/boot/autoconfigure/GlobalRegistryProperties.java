@@ -1,0 +1,221 @@
+package io.globalregistry.boot.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Configuration properties of the global registry ({@code global-registry.*}). The broker itself is
+ * configured with Spring Boot's {@code spring.rabbitmq.*} properties.
+ *
+ * <p>Values are checked when the registry starts; a bad one fails the startup naming the property, the
+ * value and the fix.
+ */
+@ConfigurationProperties("global-registry")
+public class GlobalRegistryProperties {
+
+    /** Whether to start a registry node in this application (true by default). */
+    private boolean enabled = true;
+
+    /**
+     * Name of the cluster to join; only nodes with the same cluster name see each other. Letters,
+     * digits, '-', '_' and '.'. Defaults to spring.application.name (other characters replaced by
+     * '-'), or "default" when that is not set.
+     */
+    private String cluster;
+
+    /**
+     * Name of this node, shown in the endpoint, logs and queue names; a fresh incarnation suffix is
+     * added at every start. Letters, digits, '-', '_' and '.', at most 100 characters. Defaults to
+     * the host name followed by the process id.
+     */
+    private String nodeName;
+
+    /**
+     * Strategy deciding who owns a name, 'claim' by default (every node votes on a registration);
+     * 'leader' is not available yet and fails the startup.
+     */
+    private Strategy strategy = Strategy.CLAIM;
+
+    /**
+     * Interval between two heartbeats of this node, 250ms by default (milliseconds when no unit is
+     * given).
+     */
+    private Duration heartbeatInterval = Duration.ofMillis(250);
+
+    /**
+     * Silence after which a member is suspected and the broker is asked whether its inbox still
+     * exists, 1s by default (milliseconds when no unit is given); longer than the heartbeat interval.
+     */
+    private Duration suspectAfter = Duration.ofSeconds(1);
+
+    /**
+     * Time without hearing its own heartbeats after which a node will suspend the names it owns, 1s by
+     * default (milliseconds when no unit is given); longer than the heartbeat interval and below the
+     * broker connection's heartbeat timeout. Validated but not used yet: self-fencing comes in a later
+     * version.
+     */
+    private Duration fenceAfter = Duration.ofSeconds(1);
+
+    /**
+     * Time a registration waits for the answer of every live member before it fails, 2s by default
+     * (milliseconds when no unit is given).
+     */
+    private Duration claimTimeout = Duration.ofSeconds(2);
+
+    /**
+     * Time a joining node collects the names of the other members before it may register, 500ms by
+     * default (milliseconds when no unit is given).
+     */
+    private Duration joinWindow = Duration.ofMillis(500);
+
+    /**
+     * Time a call to a name owned by another node will wait for the owner's reply, 5s by default
+     * (milliseconds when no unit is given). Not used yet: remote calls come in a later version.
+     */
+    private Duration callTimeout = Duration.ofSeconds(5);
+
+    /**
+     * Largest registry message sent or accepted, 1MB by default (bytes when no unit is given), at least
+     * 4KB; larger incoming messages are dropped and counted.
+     */
+    private DataSize maxMessageSize = DataSize.ofMegabytes(1);
+
+    private final Security security = new Security();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public String getCluster() {
+        return cluster;
+    }
+
+    public void setCluster(String cluster) {
+        this.cluster = cluster;
+    }
+
+    public String getNodeName() {
+        return nodeName;
+    }
+
+    public void setNodeName(String nodeName) {
+        this.nodeName = nodeName;
+    }
+
+    public Strategy getStrategy() {
+        return strategy;
+    }
+
+    public void setStrategy(Strategy strategy) {
+        this.strategy = strategy;
+    }
+
+    public Duration getHeartbeatInterval() {
+        return heartbeatInterval;
+    }
+
+    public void setHeartbeatInterval(Duration heartbeatInterval) {
+        this.heartbeatInterval = heartbeatInterval;
+    }
+
+    public Duration getSuspectAfter() {
+        return suspectAfter;
+    }
+
+    public void setSuspectAfter(Duration suspectAfter) {
+        this.suspectAfter = suspectAfter;
+    }
+
+    public Duration getFenceAfter() {
+        return fenceAfter;
+    }
+
+    public void setFenceAfter(Duration fenceAfter) {
+        this.fenceAfter = fenceAfter;
+    }
+
+    public Duration getClaimTimeout() {
+        return claimTimeout;
+    }
+
+    public void setClaimTimeout(Duration claimTimeout) {
+        this.claimTimeout = claimTimeout;
+    }
+
+    public Duration getJoinWindow() {
+        return joinWindow;
+    }
+
+    public void setJoinWindow(Duration joinWindow) {
+        this.joinWindow = joinWindow;
+    }
+
+    public Duration getCallTimeout() {
+        return callTimeout;
+    }
+
+    public void setCallTimeout(Duration callTimeout) {
+        this.callTimeout = callTimeout;
+    }
+
+    public DataSize getMaxMessageSize() {
+        return maxMessageSize;
+    }
+
+    public void setMaxMessageSize(DataSize maxMessageSize) {
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    public Security getSecurity() {
+        return security;
+    }
+
+    /** How ownership of names is decided. */
+    public enum Strategy {
+
+        /** Every node votes on a registration (kz_globals, hardened). */
+        CLAIM,
+
+        /** One leader node decides (leader_registry). Not available yet. */
+        LEADER
+    }
+
+    /** Message signing. Not used yet: registry messages are not signed in this version. */
+    public static class Security {
+
+        /**
+         * Shared secret that will sign every registry message (HMAC), none by default. Not used yet:
+         * messages are not signed in this version, so any user of the broker can forge registry traffic.
+         */
+        private String secret;
+
+        /**
+         * Secrets still accepted besides the current one while a new secret is rolled out to every
+         * node, none by default. Not used yet.
+         */
+        private List<String> previousSecrets = new ArrayList<>();
+
+        public String getSecret() {
+            return secret;
+        }
+
+        public void setSecret(String secret) {
+            this.secret = secret;
+        }
+
+        public List<String> getPreviousSecrets() {
+            return previousSecrets;
+        }
+
+        public void setPreviousSecrets(List<String> previousSecrets) {
+            this.previousSecrets = previousSecrets;
+        }
+    }
+}

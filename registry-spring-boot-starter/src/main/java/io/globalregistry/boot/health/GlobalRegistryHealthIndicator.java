@@ -1,0 +1,41 @@
+package io.globalregistry.boot.health;
+
+import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.Registration;
+import java.util.List;
+import java.util.Objects;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * The health of this registry node: UP with the node id, the number of members it sees and the
+ * number of names it owns; DOWN once the node is closed, or when its event loop does not answer.
+ *
+ * <p>It cannot tell yet whether the node's broker connection is alive: the registry offers no such
+ * signal (self-fencing, which watches the node's own heartbeats, will).
+ */
+public class GlobalRegistryHealthIndicator extends AbstractHealthIndicator {
+
+    private final GlobalNameRegistry registry;
+
+    public GlobalRegistryHealthIndicator(GlobalNameRegistry registry) {
+        super("Global registry health check failed");
+        this.registry = Objects.requireNonNull(registry, "registry");
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        builder.withDetail("node", registry.nodeId().toString());
+        int members;
+        List<Registration> registrations;
+        try {
+            members = registry.members().size();
+            registrations = registry.registrations();
+        } catch (IllegalStateException closed) {
+            builder.down().withDetail("error", closed.getMessage());
+            return;
+        }
+        long owned = registrations.stream().filter(Registration::isLocal).count();
+        builder.up().withDetail("members", members).withDetail("ownedNames", owned);
+    }
+}

@@ -1,0 +1,60 @@
+package io.globalregistry.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.boot.health.GlobalRegistryHealthIndicator;
+import io.globalregistry.test.WithBroker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.health.registry.HealthContributorRegistry;
+
+/** The {@code globalRegistry} health contributor. */
+@WithBroker
+class GlobalRegistryHealthIndicatorTests {
+
+    private final TestCluster cluster = new TestCluster();
+
+    @AfterEach
+    void deleteExchange() throws Exception {
+        cluster.close();
+    }
+
+    @Test
+    void healthWhenRegistryIsOpenShouldBeUpThenDownAfterClose() {
+        cluster.node("healthy")
+                .withConfiguration(AutoConfigurations.of(HealthContributorRegistryAutoConfiguration.class))
+                .run(context -> {
+                    GlobalNameRegistry registry = context.getBean(GlobalNameRegistry.class);
+                    registry.register("billing", "billing");
+                    HealthIndicator indicator = (HealthIndicator) context.getBean(HealthContributorRegistry.class)
+                            .getContributor("globalRegistry");
+                    assertThat(indicator).isSameAs(context.getBean(GlobalRegistryHealthIndicator.class));
+
+                    Health up = indicator.health();
+                    assertThat(up.getStatus()).isEqualTo(Status.UP);
+                    assertThat(up.getDetails()).containsEntry("node", registry.nodeId().toString())
+                            .containsEntry("members", 1).containsEntry("ownedNames", 1L);
+
+                    registry.close();
+                    Health down = indicator.health();
+                    assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat(down.getDetails()).containsEntry("node", registry.nodeId().toString())
+                            .containsKey("error");
+                });
+    }
+
+    @Test
+    void healthWhenIndicatorIsDisabledShouldNotBeCreated() {
+        cluster.node("unchecked").withPropertyValues("management.health.globalregistry.enabled=false")
+                .run(context -> {
+                    assertThat(context).hasSingleBean(GlobalNameRegistry.class);
+                    assertThat(context).doesNotHaveBean(GlobalRegistryHealthIndicator.class);
+                });
+    }
+}
