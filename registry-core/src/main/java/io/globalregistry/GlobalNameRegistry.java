@@ -61,6 +61,35 @@ public interface GlobalNameRegistry extends AutoCloseable {
      */
     void send(Object name, Object message);
 
+    /**
+     * A proxy implementing {@code type} whose calls go to whatever is registered under {@code name}
+     * on its current owner, wherever that is now or after a failover. The proxy is bound to the
+     * name, not to a node, and is cheap to keep.
+     *
+     * <ul>
+     *   <li>Owner is this node: the target is invoked directly on the calling thread (no broker, no
+     *       JSON); its exceptions propagate as they are.</li>
+     *   <li>Owner elsewhere: a {@code call} to the owner's inbox; arguments and result travel as JSON
+     *       and are read as the types the methods declare (generics included). The owner runs it on
+     *       a bounded executor. A {@code CompletableFuture} return type makes the call asynchronous
+     *       end to end; a {@code void} method marked {@link OneWay} does not wait for a reply.</li>
+     *   <li>Failures: a declared exception thrown by the target is rethrown as its type where it can
+     *       be rebuilt, any other as {@link RemoteInvocationException}; {@link OwnerBusyException}
+     *       when the owner's executor is full; {@link CallTimeoutException} when no reply came within
+     *       {@code call-timeout}; {@link NoSuchNameException} when no owner appeared within it; and
+     *       {@link MessageTooLargeException} for arguments over {@code max-message-size}.</li>
+     *   <li>Retries: a call that was certainly not delivered (the owner's inbox was gone, the owner
+     *       no longer owned the name, or there was no owner yet) waits for the next owner and is sent
+     *       again, within {@code call-timeout}. A delivered call is sent again only if its method is
+     *       {@link Idempotent} and its owner was certified dead before replying.</li>
+     *   <li>Default methods and {@code equals}/{@code hashCode}/{@code toString} run locally on the proxy.</li>
+     * </ul>
+     *
+     * @throws InvalidNameException if {@code name} is null or has no JSON form
+     * @throws IllegalArgumentException if {@code type} is not an interface, or misuses {@link OneWay}
+     */
+    <T> T proxy(Object name, Class<T> type);
+
     /** Every registration this node knows: its own, other nodes', and its pending claims. */
     List<Registration> registrations();
 

@@ -10,6 +10,12 @@ public class NoSuchNameException extends RegistryException {
         this.name = name;
     }
 
+    /** Nobody owns {@code name}; {@code detail} says more (e.g. how long the caller waited for an owner). */
+    public NoSuchNameException(String name, String detail) {
+        super("No node of the cluster owns the name " + name + ": " + detail);
+        this.name = name;
+    }
+
     /** The canonical JSON form of the name. */
     public String name() {
         return name;

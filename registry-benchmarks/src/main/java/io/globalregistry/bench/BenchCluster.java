@@ -6,6 +6,7 @@ import io.globalregistry.test.TestBroker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /** N registry nodes in this JVM, each on its own connection to the test broker, in a fresh cluster. */
 final class BenchCluster implements AutoCloseable {
@@ -14,7 +15,12 @@ final class BenchCluster implements AutoCloseable {
     final TestBroker broker = TestBroker.get();
 
     BenchCluster(int size) {
-        RegistryConfig config = RegistryConfig.defaults("bench-" + UUID.randomUUID().toString().substring(0, 8));
+        this(size, UnaryOperator.identity());
+    }
+
+    /** With the default settings changed by {@code settings} (e.g. a secret). */
+    BenchCluster(int size, UnaryOperator<RegistryConfig> settings) {
+        RegistryConfig config = settings.apply(RegistryConfig.defaults("bench-" + UUID.randomUUID().toString().substring(0, 8)));
         for (int i = 0; i < size; i++) {
             nodes.add(AmqpGlobalRegistry.builder()
                     .rabbitConnectionFactory(broker.newConnectionFactory())

@@ -15,6 +15,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
@@ -37,6 +39,8 @@ import tools.jackson.databind.json.JsonMapper;
  * }</pre>
  */
 public final class AmqpGlobalRegistry implements GlobalNameRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AmqpGlobalRegistry.class);
 
     private final RegistryEngine engine;
     private final AmqpTransport transport;
@@ -165,6 +169,11 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
             }
             NodeId self = NodeId.fresh(nodeName);
             AmqpNames.checkCluster(settings.cluster(), self);
+            if (!settings.security().enabled()) {
+                LOG.warn("Node {} of cluster {} signs nothing: no security.secret is set, so any user of the broker can"
+                        + " forge registry traffic (claims, advertisements, calls). Set a shared secret in production.",
+                        self, settings.cluster());
+            }
             ConnectionFactory factory = connectionFactory(self);
             boolean owned = factory != connectionFactory;
             EventLoopRuntime runtime = new EventLoopRuntime(nodeName);
@@ -172,7 +181,8 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
             AmqpTransport transport;
             try {
                 transport = new AmqpTransport(factory, owned, self, settings.cluster(),
-                        new WireCodec(settings.cluster(), settings.maxMessageSize()), rejected, runtime);
+                        new WireCodec(settings.cluster(), settings.maxMessageSize(), settings.security(),
+                                System::currentTimeMillis), rejected, runtime);
             } catch (RuntimeException e) {
                 runtime.close();
                 if (owned) {
@@ -274,6 +284,16 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
     @Override
     public void send(Object name, Object message) {
         engine.send(name, message);
+    }
+
+    @Override
+    public <T> T proxy(Object name, Class<T> type) {
+        return engine.proxy(name, type);
+    }
+
+    /** This node's engine (calls under way, for tests and metrics). */
+    public RegistryEngine engine() {
+        return engine;
     }
 
     @Override

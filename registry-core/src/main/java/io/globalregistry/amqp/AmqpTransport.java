@@ -9,6 +9,7 @@ import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.NodeRuntime;
 import io.globalregistry.wire.EncodedMessage;
 import io.globalregistry.wire.Envelope;
+import io.globalregistry.wire.Message;
 import io.globalregistry.wire.RejectedMessages;
 import io.globalregistry.wire.WireCodec;
 import java.io.IOException;
@@ -56,10 +57,12 @@ public final class AmqpTransport implements NodeTransport {
     private final RejectedMessages rejected;
     private final NodeRuntime runtime;
     private final PublisherChannel publisher;
+    private final CallChannel calls;
     private final ExecutorService checks;
     private final AtomicLong lastErrorLog = new AtomicLong(System.nanoTime() - ERROR_LOG_INTERVAL_NANOS);
     private volatile DirectMessageListenerContainer container;
     private volatile boolean closed;
+    private volatile boolean leaving;
     private volatile boolean crashed;
 
     /**
@@ -84,6 +87,7 @@ public final class AmqpTransport implements NodeTransport {
         this.rejected = Objects.requireNonNull(rejected, "rejected");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         this.publisher = new PublisherChannel(this::newChannel, runtime);
+        this.calls = new CallChannel(this::newChannel, runtime);
         this.checks = RegistryThreads.fixed(self.name(), "checks", 1);
     }
 
@@ -123,7 +127,7 @@ public final class AmqpTransport implements NodeTransport {
                 consuming.complete(null);
             } else if (event instanceof ListenerContainerConsumerFailedEvent) {
                 ListenerContainerConsumerFailedEvent failed = (ListenerContainerConsumerFailedEvent) event;
-                if (!closed && !crashed) {
+                if (!closed && !crashed && !leaving) {
                     LOG.warn("Inbox consumer of {} failed: {}", self, failed.getReason(), failed.getThrowable());
                 }
             }
@@ -165,20 +169,35 @@ public final class AmqpTransport implements NodeTransport {
         publish(envelope, AmqpNames.BROADCAST_KEY, null);
     }
 
+    /** Calls and replies may be sent from any thread (they go on the thread-safe {@link CallChannel}); other messages from the loop. */
     @Override
     public void send(NodeId to, Envelope envelope, Runnable onReturned) {
-        publish(envelope, AmqpNames.directKey(to), Objects.requireNonNull(onReturned, "onReturned"));
+        Objects.requireNonNull(onReturned, "onReturned");
+        if (envelope.body() instanceof Message.Call) {
+            publish(envelope, AmqpNames.inbox(cluster, to), onReturned, true);
+        } else if (envelope.body() instanceof Message.Reply) {
+            publish(envelope, AmqpNames.inbox(cluster, to), null, true);
+        } else {
+            publish(envelope, AmqpNames.directKey(to), onReturned);
+        }
     }
 
-    /** Encodes and publishes, unless closed or too large; a failure is logged, never thrown on the loop. */
     private void publish(Envelope envelope, String routingKey, Runnable onReturned) {
+        publish(envelope, routingKey, onReturned, false);
+    }
+
+    /**
+     * Encodes and publishes, unless closed or too large; a failure is logged, never thrown on the loop.
+     * {@code toQueue}: on the call channel, {@code target} being the inbox queue; else on the exchange with key {@code target}.
+     */
+    private void publish(Envelope envelope, String target, Runnable onReturned, boolean toQueue) {
         if (closed || crashed) {
             return;
         }
         EncodedMessage encoded = codec.encode(envelope);
         if (encoded.body().length > codec.maxMessageSize()) {
             logError("Not sending a {} of {} bytes to {}: over max-message-size {}", encoded.type(),
-                    encoded.body().length, routingKey, codec.maxMessageSize());
+                    encoded.body().length, target, codec.maxMessageSize());
             return;
         }
         AMQP.BasicProperties.Builder properties = new AMQP.BasicProperties.Builder()
@@ -187,9 +206,13 @@ public final class AmqpTransport implements NodeTransport {
                 .deliveryMode(1)
                 .headers(encoded.headers());
         try {
-            publisher.publish(exchange, routingKey, properties, encoded.body(), onReturned);
+            if (toQueue) {
+                calls.publish(target, properties, encoded.body(), onReturned);
+            } else {
+                publisher.publish(exchange, target, properties, encoded.body(), onReturned);
+            }
         } catch (IOException | RuntimeException e) {
-            logError("Could not publish a {} to {}: {}", encoded.type(), routingKey, BrokerErrors.describe(e));
+            logError("Could not publish a {} to {}: {}", encoded.type(), target, BrokerErrors.describe(e));
         }
     }
 
@@ -271,16 +294,40 @@ public final class AmqpTransport implements NodeTransport {
         checks.shutdownNow();
     }
 
+    /**
+     * Leaves: stops consuming (what was delivered is still handled: a call is answered
+     * {@code NOT_OWNER} once the names are gone), deletes the inbox (a call sent to this node from
+     * then on is returned to its sender, who goes to the name's next owner, instead of vanishing
+     * with the queue when the connection closes), and only then stops publishing and disconnects.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
+        leaving = true;
+        stopContainer();
+        if (!crashed) {
+            deleteInbox();
+        }
         closed = true;
         publisher.close();
-        stopContainer();
+        calls.close();
         destroyFactory();
         checks.shutdownNow();
+    }
+
+    private void deleteInbox() {
+        Channel channel = null;
+        try {
+            channel = newChannel();
+            channel.queueDelete(inbox);
+        } catch (Exception e) {
+            LOG.debug("Could not delete the inbox {} on leaving ({}); it goes with the connection", inbox,
+                    BrokerErrors.describe(e));
+        } finally {
+            closeQuietly(channel);
+        }
     }
 
     private void stopContainer() {

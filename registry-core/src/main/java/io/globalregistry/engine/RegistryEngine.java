@@ -2,12 +2,14 @@ package io.globalregistry.engine;
 
 import io.globalregistry.DeliveryStats;
 import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.OwnerChange;
 import io.globalregistry.OwnerChangeListener;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.RegistrationTimeoutException;
 import io.globalregistry.RegistryException;
 import io.globalregistry.claim.ClaimStrategy;
+import io.globalregistry.invoke.Invocations;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.name.GlobalName;
 import io.globalregistry.name.NameCodec;
@@ -15,6 +17,8 @@ import io.globalregistry.protocol.NodeRuntime;
 import io.globalregistry.protocol.NodeRuntime.Cancellable;
 import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.protocol.RegistryNode;
+import io.globalregistry.wire.Envelope;
+import io.globalregistry.wire.Message;
 import io.globalregistry.wire.RejectedMessages;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +33,12 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,13 +50,17 @@ import tools.jackson.databind.ObjectMapper;
  * The {@link GlobalNameRegistry} of one node over any {@link NodeTransport}: it owns the node's
  * {@link RegistryNode} and runs every protocol step on the node's event loop, while
  * {@link #whereis} reads the name table directly from the calling thread. Sends and deliveries
- * are in {@link Deliveries}, owner-change listeners in {@link OwnerChangeDispatcher}.
+ * are in {@link Deliveries}, proxies and calls in {@link Invocations} (over {@link NodeCallNetwork}),
+ * owner-change listeners in {@link OwnerChangeDispatcher}.
  */
 public final class RegistryEngine implements GlobalNameRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(RegistryEngine.class);
     private static final Duration LOOP_CALL_TIMEOUT = Duration.ofSeconds(10);
     private static final long MIN_MARGIN_MILLIS = 3_000;
+    private static final long CALL_DRAIN_MILLIS = 2_000;
+    /** How long a leaving node that served calls lately keeps answering NOT_OWNER: the unregister reaches callers in less. */
+    private static final long CALL_LINGER_MILLIS = 100;
 
     private final NodeId self;
     private final RegistryConfig config;
@@ -62,6 +75,10 @@ public final class RegistryEngine implements GlobalNameRegistry {
     private final OwnerChangeDispatcher listeners;
     private final RegistryNode node;
     private final Deliveries deliveries;
+    private final ThreadPoolExecutor callExecutor;
+    private final ScheduledThreadPoolExecutor callTimer;
+    private final ExecutorService callResults;
+    private final Invocations invocations;
     private final LoopCalls loop;
     private final ClaimWindow claims;
     private final Set<CompletableFuture<RegistrationResult>> inFlight = ConcurrentHashMap.newKeySet();
@@ -96,17 +113,56 @@ public final class RegistryEngine implements GlobalNameRegistry {
         this.callbacks = RegistryThreads.fixed(self.name(), "callbacks", 1);
         this.handlers = RegistryThreads.fixed(self.name(), "handlers", handlerThreads);
         this.listeners = new OwnerChangeDispatcher(notifier);
-        this.node = new RegistryNode(self, config, runtime, transport, listeners, ClaimStrategy::new);
+        this.node = new RegistryNode(self, config, runtime, transport, this::ownerChanged, ClaimStrategy::new);
         this.deliveries = new Deliveries(names, node, runtime, payloadMapper, handlers, config.maxMessageSize());
         this.node.onDeliver(deliveries::onDeliver);
+        this.callExecutor = callExecutor(self, config);
+        this.callTimer = new ScheduledThreadPoolExecutor(1, RegistryThreads.factory(self.name(), "call-timer"));
+        this.callTimer.setRemoveOnCancelPolicy(true);
+        this.callResults = RegistryThreads.fixed(self.name(), "call-results", 1);
+        this.invocations = new Invocations(self, config, new NodeCallNetwork(node, runtime, transport), payloadMapper, callExecutor,
+                callTimer, callResults);
         this.loop = new LoopCalls(runtime, LOOP_CALL_TIMEOUT);
         this.claims = new ClaimWindow(maxConcurrentClaims);
+    }
+
+    /**
+     * On the loop: protocol messages go to the node; calls and replies beside it, since they need
+     * none of its state, and its filters would lose them: a node ignores everything once it has
+     * left (a call must still be answered NOT_OWNER so its caller goes to the next owner) and
+     * everything from a member that said bye (the replies it sent while draining its calls).
+     */
+    private void inbound(Envelope envelope) {
+        Message body = envelope.body();
+        if (body instanceof Message.Call || body instanceof Message.Reply) {
+            if (!envelope.sender().equals(self)) {
+                invocations.onMessage(envelope.sender(), body);
+            }
+            return;
+        }
+        node.onMessage(envelope);
+    }
+
+    /** On the loop: calls waiting for this name's owner learn first, then the listeners (on their thread). */
+    private void ownerChanged(OwnerChange change) {
+        invocations.onOwnerChange(change);
+        listeners.accept(change);
+    }
+
+    /** The bounded executor of incoming calls: full -> {@link RejectedExecutionException} -> the caller hears "busy". */
+    private static ThreadPoolExecutor callExecutor(NodeId self, RegistryConfig config) {
+        BlockingQueue<Runnable> queue = config.callQueue() == 0 ? new SynchronousQueue<>()
+                : new ArrayBlockingQueue<>(config.callQueue());
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(config.callThreads(), config.callThreads(), 60,
+                TimeUnit.SECONDS, queue, RegistryThreads.factory(self.name(), "calls"), new ThreadPoolExecutor.AbortPolicy());
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
     }
 
     /** Starts consuming the inbox, then joins the cluster (hello, then the join window). */
     public void start() {
         try {
-            transport.start(node::onMessage);
+            transport.start(this::inbound);
             loop.run(node::start);
         } catch (RuntimeException e) {
             shutDown();
@@ -231,6 +287,18 @@ public final class RegistryEngine implements GlobalNameRegistry {
     }
 
     @Override
+    public <T> T proxy(Object name, Class<T> type) {
+        String key = names.canonicalKey(name);
+        checkOpen();
+        return invocations.proxy(key, type);
+    }
+
+    /** This node's calls (pending counts, busy refusals). */
+    public Invocations invocations() {
+        return invocations;
+    }
+
+    @Override
     public List<Registration> registrations() {
         checkOpen();
         return Collections.unmodifiableList(loop.call(() -> new ArrayList<>(node.registrations())));
@@ -281,6 +349,20 @@ public final class RegistryEngine implements GlobalNameRegistry {
         } catch (RuntimeException e) {
             LOG.warn("Node {} could not leave gracefully: {}", self, e.toString());
         }
+        // names are gone (new calls are answered NOT_OWNER and go to the next owner); let running ones reply,
+        // and if this node served calls lately, linger a moment for calls already on their way to it
+        callExecutor.shutdown();
+        try {
+            if (!callExecutor.awaitTermination(Math.min(CALL_DRAIN_MILLIS, config.callTimeout().toMillis()),
+                    TimeUnit.MILLISECONDS)) {
+                LOG.warn("Calls still running on {} after {} ms; closing anyway", self, CALL_DRAIN_MILLIS);
+            }
+            if (invocations.servedCallsWithin(config.callTimeout().toMillis())) {
+                Thread.sleep(CALL_LINGER_MILLIS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         shutDown();
     }
 
@@ -312,6 +394,10 @@ public final class RegistryEngine implements GlobalNameRegistry {
         for (CompletableFuture<RegistrationResult> pending : List.copyOf(inFlight)) {
             pending.completeExceptionally(closedError);
         }
+        invocations.close("The registry node " + self + " was closed");
+        callExecutor.shutdownNow();
+        callTimer.shutdownNow();
+        callResults.shutdown();
         notifier.shutdown();
         handlers.shutdown();
         callbacks.shutdown();

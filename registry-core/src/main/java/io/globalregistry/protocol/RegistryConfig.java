@@ -1,5 +1,6 @@
 package io.globalregistry.protocol;
 
+import io.globalregistry.wire.SecurityConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -13,10 +14,22 @@ import java.util.Objects;
  * @param joinWindow how long a joining node collects the others' names before it may claim
  * @param maxMessageSize the largest message accepted or sent, in bytes
  * @param claimOrdering how claims are ordered; {@link ClaimOrdering#HLC} is the only safe choice
+ * @param callTimeout how long a proxied call may take in all, waiting for an owner and retries included
+ * @param callThreads how many threads run incoming calls on the owner
+ * @param callQueue how many incoming calls may wait for a thread; beyond that the caller is told the owner is busy
+ * @param security whether messages are signed (HMAC-SHA256) and checked
  */
 public record RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter,
                              Duration claimTimeout, Duration joinWindow, int maxMessageSize,
-                             ClaimOrdering claimOrdering) {
+                             ClaimOrdering claimOrdering, Duration callTimeout, int callThreads, int callQueue,
+                             SecurityConfig security) {
+
+    /** The default call timeout: 5 s. */
+    public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(5);
+    /** The default number of threads running incoming calls: 8. */
+    public static final int DEFAULT_CALL_THREADS = 8;
+    /** The default number of incoming calls that may wait for a thread: 256. */
+    public static final int DEFAULT_CALL_QUEUE = 256;
 
     /** How claims are ordered. */
     public enum ClaimOrdering {
@@ -31,8 +44,10 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         positive(heartbeatInterval, "heartbeat-interval");
         positive(suspectAfter, "suspect-after");
         positive(claimTimeout, "claim-timeout");
+        positive(callTimeout, "call-timeout");
         Objects.requireNonNull(joinWindow, "join-window");
         Objects.requireNonNull(claimOrdering, "claimOrdering");
+        Objects.requireNonNull(security, "security");
         if (suspectAfter.compareTo(heartbeatInterval) <= 0) {
             throw new IllegalArgumentException("suspect-after (" + suspectAfter
                     + ") must be longer than heartbeat-interval (" + heartbeatInterval + ")");
@@ -40,32 +55,71 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         if (maxMessageSize < 4096) {
             throw new IllegalArgumentException("max-message-size must be at least 4096 bytes, got " + maxMessageSize);
         }
+        if (callThreads < 1) {
+            throw new IllegalArgumentException("call-threads must be at least 1, got " + callThreads);
+        }
+        if (callQueue < 0) {
+            throw new IllegalArgumentException("call-queue must not be negative, got " + callQueue);
+        }
     }
 
-    /** The defaults: 250 ms heartbeats, suspicion after 1 s, 2 s claims, 1 MiB messages. */
+    /** The settings before calls and security existed; those take their defaults. */
+    public RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter, Duration claimTimeout,
+                          Duration joinWindow, int maxMessageSize, ClaimOrdering claimOrdering) {
+        this(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
+                DEFAULT_CALL_TIMEOUT, DEFAULT_CALL_THREADS, DEFAULT_CALL_QUEUE, SecurityConfig.NONE);
+    }
+
+    /**
+     * The defaults: 250 ms heartbeats, suspicion after 1 s, 2 s claims, 1 MiB messages, 5 s calls
+     * run by 8 threads with 256 waiting at most, no signing.
+     */
     public static RegistryConfig defaults(String cluster) {
         return new RegistryConfig(cluster, Duration.ofMillis(250), Duration.ofSeconds(1), Duration.ofSeconds(2),
                 Duration.ofMillis(500), 1024 * 1024, ClaimOrdering.HLC);
     }
 
     public RegistryConfig withHeartbeat(Duration interval, Duration suspect) {
-        return new RegistryConfig(cluster, interval, suspect, claimTimeout, joinWindow, maxMessageSize, claimOrdering);
+        return new RegistryConfig(cluster, interval, suspect, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
+                callTimeout, callThreads, callQueue, security);
     }
 
     public RegistryConfig withClaimTimeout(Duration timeout) {
-        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, timeout, joinWindow, maxMessageSize, claimOrdering);
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, timeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, security);
     }
 
     public RegistryConfig withJoinWindow(Duration window) {
-        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, window, maxMessageSize, claimOrdering);
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, window, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, security);
     }
 
     public RegistryConfig withMaxMessageSize(int bytes) {
-        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, bytes, claimOrdering);
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, bytes,
+                claimOrdering, callTimeout, callThreads, callQueue, security);
     }
 
     public RegistryConfig withClaimOrdering(ClaimOrdering ordering) {
-        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize, ordering);
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                ordering, callTimeout, callThreads, callQueue, security);
+    }
+
+    /** The same with another call timeout. */
+    public RegistryConfig withCallTimeout(Duration timeout) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, timeout, callThreads, callQueue, security);
+    }
+
+    /** The same with another call executor: {@code threads} threads, {@code queue} calls waiting at most. */
+    public RegistryConfig withCallExecutor(int threads, int queue) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, threads, queue, security);
+    }
+
+    /** The same with other security settings. */
+    public RegistryConfig withSecurity(SecurityConfig settings) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, settings);
     }
 
     /** How long a grant binds the granting node: long enough to outlive any claim that can still win. */

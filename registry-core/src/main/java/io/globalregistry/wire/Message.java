@@ -4,6 +4,7 @@ import io.globalregistry.membership.NodeId;
 import java.util.List;
 import java.util.Objects;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.NullNode;
 
 /**
  * The registry's messages, one record per {@link MessageType}. Names travel as their canonical
@@ -158,6 +159,78 @@ public sealed interface Message {
 
         public MessageType type() {
             return MessageType.DELIVER;
+        }
+    }
+
+    /** The longest method name and parameter type name a {@link Call} may carry, in characters. */
+    int MAX_MEMBER_NAME = 512;
+    /** The most parameters a {@link Call} may carry (the JVM's own limit). */
+    int MAX_PARAMETERS = 255;
+
+    /**
+     * A call of {@code method} on whatever is registered under {@code name}, sent to its owner's
+     * inbox. {@code params} are the canonical names of the parameter types the caller's interface
+     * declares (only compared with the target's own methods, never loaded); {@code args} is a JSON
+     * array with one element per parameter. {@code id} correlates the {@link Reply}; a
+     * {@code oneWay} call gets none.
+     */
+    record Call(String name, long id, String method, List<String> params, JsonNode args, boolean oneWay)
+            implements Message {
+        public Call {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(method, "method");
+            Objects.requireNonNull(params, "params");
+            Objects.requireNonNull(args, "args");
+            if (method.isEmpty() || method.length() > MAX_MEMBER_NAME) {
+                throw new IllegalArgumentException("a method name of " + method.length() + " characters");
+            }
+            params = List.copyOf(params);
+            if (params.size() > MAX_PARAMETERS) {
+                throw new IllegalArgumentException(params.size() + " parameters");
+            }
+            for (String param : params) {
+                if (param.isEmpty() || param.length() > MAX_MEMBER_NAME) {
+                    throw new IllegalArgumentException("a parameter type name of " + param.length() + " characters");
+                }
+            }
+            if (!args.isArray() || args.size() != params.size()) {
+                throw new IllegalArgumentException("args must be a JSON array of " + params.size() + " elements");
+            }
+        }
+
+        public MessageType type() {
+            return MessageType.CALL;
+        }
+    }
+
+    /** How a {@link Call} ended on the owner. */
+    enum Outcome {
+        /** The target returned {@code result}. */
+        OK,
+        /** The target threw: {@code errorTypes} (its class, then its superclasses) and {@code error} (its message). */
+        FAILED,
+        /** The owner could not invoke the target (no such method, bad arguments, result without JSON form or too large). */
+        INVALID,
+        /** The owner's call executor was full: the call did not run. */
+        BUSY,
+        /** The name is not registered on the receiving node (any more): the call did not run. */
+        NOT_OWNER
+    }
+
+    /**
+     * The owner's answer to the {@link Call} with correlation id {@code id}, sent to the caller's
+     * inbox. {@code result} is JSON {@code null} unless OK; {@code errorTypes} and {@code error} are
+     * set for FAILED and INVALID.
+     */
+    record Reply(long id, Outcome outcome, JsonNode result, List<String> errorTypes, String error) implements Message {
+        public Reply {
+            Objects.requireNonNull(outcome, "outcome");
+            result = result == null ? NullNode.getInstance() : result;
+            errorTypes = errorTypes == null ? List.of() : List.copyOf(errorTypes);
+        }
+
+        public MessageType type() {
+            return MessageType.REPLY;
         }
     }
 }

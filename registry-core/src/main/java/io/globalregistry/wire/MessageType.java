@@ -2,12 +2,14 @@ package io.globalregistry.wire;
 
 import io.globalregistry.wire.Message.Advertise;
 import io.globalregistry.wire.Message.Bye;
+import io.globalregistry.wire.Message.Call;
 import io.globalregistry.wire.Message.Claim;
 import io.globalregistry.wire.Message.ClaimReply;
 import io.globalregistry.wire.Message.Deliver;
 import io.globalregistry.wire.Message.Heartbeat;
 import io.globalregistry.wire.Message.Hello;
 import io.globalregistry.wire.Message.Release;
+import io.globalregistry.wire.Message.Reply;
 import io.globalregistry.wire.Message.Sync;
 import io.globalregistry.wire.Message.SyncRequest;
 import io.globalregistry.wire.Message.Unregister;
@@ -25,7 +27,9 @@ public enum MessageType {
     RELEASE("release", Release.class),
     UNREGISTER("unregister", Unregister.class),
     BYE("bye", Bye.class),
-    DELIVER("deliver", Deliver.class);
+    DELIVER("deliver", Deliver.class),
+    CALL("call", Call.class),
+    REPLY("reply", Reply.class);
 
     private final String wireName;
     private final Class<? extends Message> bodyType;

@@ -13,5 +13,11 @@ public enum RejectReason {
     /** The message belongs to another cluster. */
     WRONG_CLUSTER,
     /** The body is not valid JSON for its message type: unparseable, a field missing, unknown or invalid. */
-    MALFORMED_BODY
+    MALFORMED_BODY,
+    /** A secret is configured and the message carries no signature. */
+    UNSIGNED,
+    /** A secret is configured and the signature matches neither it nor any previous secret. */
+    BAD_SIGNATURE,
+    /** A secret is configured and the message is older than the replay window, or a copy of one already received. */
+    REPLAYED
 }

@@ -4,11 +4,13 @@ import io.globalregistry.InvalidNameException;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.name.NameCodec;
 import io.globalregistry.wire.Message.OwnedName;
+import java.util.Base64;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
@@ -25,8 +27,11 @@ import tools.jackson.databind.json.JsonMapper;
  * body is the JSON of the {@link Message} record (see {@link WireJson}).
  *
  * <p>{@link #decode} trusts nothing: it checks, in this order, the size (before parsing), the
- * version, the type, the headers, the cluster and the body, and throws
- * {@link RejectedMessageException} with the first failing {@link RejectReason}. Thread-safe.
+ * version, the type, the headers, the cluster, the signature and its freshness (when a secret is
+ * configured, see {@link SecurityConfig}) and the body, and throws {@link RejectedMessageException}
+ * with the first failing {@link RejectReason}. A signed message carries the header {@value #SIGNATURE}:
+ * the base64 HMAC-SHA256 of its type, content type, sender, cluster, clock and body
+ * ({@link MessageSigner}). Thread-safe.
  */
 public final class WireCodec {
 
@@ -36,17 +41,24 @@ public final class WireCodec {
     public static final String CLUSTER = "gr-cluster";
     /** Header: the sender's hybrid-logical-clock value (a long). */
     public static final String HLC = "gr-hlc";
+    /** Header: the base64 HMAC-SHA256 signature, when a secret is configured. */
+    public static final String SIGNATURE = "gr-sig";
+    /** How many signatures a node remembers to refuse copies (see {@link ReplayGuard}). */
+    public static final int REPLAY_MEMORY = 65_536;
 
     private static final String CONTENT_TYPE_PREFIX = "application/vnd.global-registry.v";
     private static final String CONTENT_TYPE_SUFFIX = "+json";
     private static final Pattern CONTENT_TYPE =
             Pattern.compile("application/vnd\\.global-registry\\.v(\\d{1,9})\\+json(\\s*;.*)?");
     private static final int MAX_DETAIL = 200;
+    private static final String CURRENT_CONTENT_TYPE = contentType(Envelope.PROTOCOL_VERSION);
 
     private final String cluster;
     private final int maxMessageSize;
     private final JsonMapper mapper;
     private final NameCodec names;
+    private final MessageSigner signer;
+    private final ReplayGuard replays;
     private final Map<MessageType, ObjectReader> readers = new EnumMap<>(MessageType.class);
     private final Map<MessageType, ObjectWriter> writers = new EnumMap<>(MessageType.class);
 
@@ -55,8 +67,21 @@ public final class WireCodec {
      * @param maxMessageSize the largest body accepted, in bytes
      */
     public WireCodec(String cluster, int maxMessageSize) {
+        this(cluster, maxMessageSize, SecurityConfig.NONE, System::currentTimeMillis);
+    }
+
+    /**
+     * @param cluster the cluster whose messages are accepted
+     * @param maxMessageSize the largest body accepted, in bytes
+     * @param security whether messages are signed and checked
+     * @param wallClock this node's wall clock (ms since the epoch), for the replay window
+     */
+    public WireCodec(String cluster, int maxMessageSize, SecurityConfig security, LongSupplier wallClock) {
         this.cluster = Objects.requireNonNull(cluster, "cluster");
         this.maxMessageSize = maxMessageSize;
+        this.signer = security.enabled() ? new MessageSigner(security) : null;
+        this.replays = security.enabled()
+                ? new ReplayGuard(security.replayWindow().toMillis(), REPLAY_MEMORY, wallClock) : null;
         this.mapper = WireJson.newMapper();
         this.names = new NameCodec();
         for (MessageType type : MessageType.values()) {
@@ -75,14 +100,25 @@ public final class WireCodec {
         return maxMessageSize;
     }
 
-    /** Encodes {@code envelope}. The caller checks the body size against {@link #maxMessageSize()}. */
+    /** Whether messages are signed and checked. */
+    public boolean signs() {
+        return signer != null;
+    }
+
+    /** Encodes {@code envelope}, signed when a secret is configured. The caller checks the body size against {@link #maxMessageSize()}. */
     public EncodedMessage encode(Envelope envelope) {
         byte[] body = writers.get(envelope.type()).writeValueAsBytes(envelope.body());
-        Map<String, Object> headers = new HashMap<>(4);
-        headers.put(SENDER, envelope.sender().toString());
+        Map<String, Object> headers = new HashMap<>(8);
+        String sender = envelope.sender().toString();
+        String type = envelope.type().wireName();
+        String contentType = contentType(envelope.version());
+        headers.put(SENDER, sender);
         headers.put(CLUSTER, envelope.cluster());
         headers.put(HLC, envelope.hlc());
-        return new EncodedMessage(envelope.type().wireName(), contentType(envelope.version()), headers, body);
+        if (signer != null) {
+            headers.put(SIGNATURE, signer.signBase64(type, contentType, sender, envelope.cluster(), envelope.hlc(), body));
+        }
+        return new EncodedMessage(type, contentType, headers, body);
     }
 
     /** Decodes and validates {@code message}; throws {@link RejectedMessageException} when it must be dropped. */
@@ -99,11 +135,38 @@ public final class WireCodec {
             throw reject(RejectReason.WRONG_CLUSTER, "from cluster '" + clip(messageCluster) + "' (this is '" + cluster
                     + "'), sender " + sender);
         }
+        if (signer != null) {
+            checkSignature(message, (String) message.headers().get(SENDER), messageCluster, hlc);
+        }
         Message body = body(type, message.body());
         return new Envelope(version, sender, messageCluster, hlc, body);
     }
 
+    private void checkSignature(EncodedMessage message, String sender, String messageCluster, long hlc) {
+        Object header = message.headers().get(SIGNATURE);
+        if (header == null) {
+            throw reject(RejectReason.UNSIGNED, message.type() + " from " + clip(sender));
+        }
+        byte[] signature;
+        try {
+            signature = Base64.getDecoder().decode(header.toString());
+        } catch (IllegalArgumentException e) {
+            throw reject(RejectReason.BAD_SIGNATURE, message.type() + " from " + clip(sender) + ": not base64");
+        }
+        if (signature.length < Long.BYTES || !signer.verify(signature, message.type(), message.contentType(), sender,
+                messageCluster, hlc, message.body())) {
+            throw reject(RejectReason.BAD_SIGNATURE, message.type() + " from " + clip(sender));
+        }
+        String replayed = replays.check(hlc, signature);
+        if (replayed != null) {
+            throw reject(RejectReason.REPLAYED, message.type() + " from " + clip(sender) + ": " + replayed);
+        }
+    }
+
     private static int version(String contentType) {
+        if (CURRENT_CONTENT_TYPE.equals(contentType)) {
+            return Envelope.PROTOCOL_VERSION;
+        }
         if (contentType == null) {
             throw reject(RejectReason.UNSUPPORTED_VERSION, "no content type");
         }
@@ -200,14 +263,21 @@ public final class WireCodec {
             checkName(type, unregister.name());
         } else if (message instanceof Message.Deliver deliver) {
             checkName(type, deliver.name());
+        } else if (message instanceof Message.Call call) {
+            // only looked up in the table: a name not in canonical form is simply not found there (NOT_OWNER)
+            checkLength(type, call.name());
         }
     }
 
-    private void checkName(MessageType type, String key) {
+    private static void checkLength(MessageType type, String key) {
         if (key.length() > NameCodec.MAX_KEY_LENGTH) {
             throw reject(RejectReason.MALFORMED_BODY, type.wireName() + ": a name of " + key.length()
                     + " characters, limit " + NameCodec.MAX_KEY_LENGTH);
         }
+    }
+
+    private void checkName(MessageType type, String key) {
+        checkLength(type, key);
         String canonical;
         try {
             canonical = names.fromJson(key).key();

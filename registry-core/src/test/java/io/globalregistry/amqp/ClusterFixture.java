@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * Nodes of one test cluster with a random name and short timings (heartbeat 100 ms, suspect-after
@@ -22,17 +23,27 @@ final class ClusterFixture implements AutoCloseable {
     private final List<AmqpGlobalRegistry> nodes = new ArrayList<>();
 
     ClusterFixture(TestBroker broker) {
+        this(broker, UnaryOperator.identity());
+    }
+
+    /** With the short timings changed by {@code customize} (e.g. a call timeout or a secret). */
+    ClusterFixture(TestBroker broker, UnaryOperator<RegistryConfig> customize) {
         this.broker = broker;
-        this.config = RegistryConfig.defaults(cluster)
+        this.config = customize.apply(RegistryConfig.defaults(cluster)
                 .withHeartbeat(Duration.ofMillis(100), Duration.ofMillis(400))
                 .withClaimTimeout(Duration.ofSeconds(1))
-                .withJoinWindow(Duration.ofMillis(300));
+                .withJoinWindow(Duration.ofMillis(300)));
     }
 
     AmqpGlobalRegistry start(String nodeName) {
+        return start(nodeName, config);
+    }
+
+    /** A node with settings of its own (same cluster). */
+    AmqpGlobalRegistry start(String nodeName, RegistryConfig settings) {
         AmqpGlobalRegistry node = AmqpGlobalRegistry.builder()
                 .rabbitConnectionFactory(broker.newConnectionFactory())
-                .config(config)
+                .config(settings)
                 .nodeName(nodeName)
                 .start();
         nodes.add(node);

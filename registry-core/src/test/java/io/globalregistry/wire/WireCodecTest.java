@@ -60,7 +60,14 @@ class WireCodecTest {
                 new Unregister("42", 5),
                 new Bye(),
                 new Deliver("\"worker\"", json.readTree("{\"x\":1,\"list\":[1,2.5,\"s\"],\"nested\":{\"k\":null}}")),
-                new Deliver("\"worker\"", json.readTree("\"just a string\"")));
+                new Deliver("\"worker\"", json.readTree("\"just a string\"")),
+                new Message.Call("[\"room\",42]", 7, "move", List.of("io.x.Point", "int"),
+                        json.readTree("[{\"x\":1,\"y\":2},3]"), false),
+                new Message.Call("\"worker\"", 0, "record", List.of(), json.readTree("[]"), true),
+                new Message.Reply(7, Message.Outcome.OK, json.readTree("{\"x\":4,\"y\":2}"), List.of(), null),
+                new Message.Reply(8, Message.Outcome.FAILED, null, List.of("java.lang.IllegalStateException",
+                        "java.lang.RuntimeException"), "bang"),
+                new Message.Reply(9, Message.Outcome.BUSY, null, List.of(), null));
         Set<MessageType> covered = all.stream().map(Message::type).collect(Collectors.toSet());
         assertThat(covered).containsExactlyInAnyOrderElementsOf(EnumSet.allOf(MessageType.class));
         return all.stream();
@@ -108,7 +115,7 @@ class WireCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "Heartbeat", "HEARTBEAT", "io.globalregistry.wire.Message$Heartbeat", "call"})
+    @ValueSource(strings = {"", "Heartbeat", "HEARTBEAT", "io.globalregistry.wire.Message$Heartbeat", "takeover"})
     void rejectsUnknownTypes(String type) {
         assertRejected(message(type, "{\"owned\":1,\"digest\":2}"), RejectReason.UNKNOWN_TYPE);
     }
@@ -239,6 +246,23 @@ class WireCodecTest {
     @Test
     void rejectsDeliverWithoutPayload() {
         assertRejected(message("deliver", "{\"name\":\"\\\"n\\\"\"}"), RejectReason.MALFORMED_BODY);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "{\"name\":\"\\\"n\\\"\",\"id\":1,\"method\":\"m\",\"params\":[\"int\"],\"args\":[],\"oneWay\":false}",
+            "{\"name\":\"\\\"n\\\"\",\"id\":1,\"method\":\"m\",\"params\":[],\"args\":{},\"oneWay\":false}",
+            "{\"name\":\"\\\"n\\\"\",\"id\":1,\"method\":\"\",\"params\":[],\"args\":[],\"oneWay\":false}",
+            "{\"name\":\"\\\"n\\\"\",\"id\":1,\"method\":\"m\",\"params\":[null],\"args\":[1],\"oneWay\":false}",
+            "{\"name\":\"\\\"n\\\"\",\"id\":1,\"method\":\"m\",\"params\":[],\"args\":[]}"})
+    void rejectsMalformedCalls(String json) {
+        assertRejected(message("call", json), RejectReason.MALFORMED_BODY);
+    }
+
+    @Test
+    void rejectsRepliesWithAnUnknownOutcome() {
+        assertRejected(message("reply", "{\"id\":1,\"outcome\":\"MAYBE\",\"result\":null,\"errorTypes\":[],\"error\":null}"),
+                RejectReason.MALFORMED_BODY);
     }
 
     @Test

@@ -1,0 +1,166 @@
+package io.globalregistry.invoke;
+
+import io.globalregistry.CallException;
+import io.globalregistry.Registration;
+import io.globalregistry.RemoteInvocationException;
+import io.globalregistry.invoke.MethodPlan.Kind;
+import io.globalregistry.membership.NodeId;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Behind every proxy: {@code Object} and default methods run on the proxy; any other method runs
+ * directly on the target when this node owns the name (and the target implements the method's
+ * interface), else becomes a call to the owner ({@link RemoteCalls}), whose JSON result is read as
+ * the method's declared type, on the caller's thread, or on the results executor for a future.
+ */
+final class ProxyHandler implements InvocationHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
+    private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final AtomicLong LAST_WARNING = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
+
+    private final String key;
+    private final Class<?> type;
+    private final Map<Method, MethodPlan> plans;
+    private final NodeId self;
+    private final CallNetwork network;
+    private final CallJson json;
+    private final RemoteCalls remote;
+    private final Executor results;
+
+    ProxyHandler(String key, Class<?> type, Map<Method, MethodPlan> plans, NodeId self, CallNetwork network, CallJson json,
+                 RemoteCalls remote, Executor results) {
+        this.key = key;
+        this.type = type;
+        this.plans = plans;
+        this.self = self;
+        this.network = network;
+        this.json = json;
+        this.remote = remote;
+        this.results = results;
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        MethodPlan plan = plans.get(method);
+        if (plan == null) {
+            throw new IllegalStateException("No plan for " + method + " on a proxy of " + type.getName());
+        }
+        if (plan.kind == Kind.OBJECT) {
+            return objectMethod(proxy, method, args);
+        }
+        if (plan.kind == Kind.DEFAULT) {
+            return plan.invokeDefault(proxy, args);
+        }
+        Registration owner = network.lookup(key);
+        if (owner != null && owner.isLocal() && plan.method.getDeclaringClass().isInstance(owner.target())) {
+            return local(plan, owner.target(), args);
+        }
+        JsonNode arguments = json.arguments(key, plan, args);
+        if (plan.oneWay) {
+            remote.sendOneWay(key, plan, arguments);
+            return null;
+        }
+        if (plan.async) {
+            return async(plan, remote.start(key, plan, arguments, true));
+        }
+        OutgoingCall call = remote.start(key, plan, arguments, false);
+        return read(plan, remote.await(call), call);
+    }
+
+    /** The target is here: call it directly, as an interface call would. */
+    private Object local(MethodPlan plan, Object target, Object[] args) throws Throwable {
+        try {
+            return plan.method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (plan.oneWay) {
+                warn(plan, cause);
+                return null;
+            }
+            if (cause instanceof RuntimeException || cause instanceof Error || declares(plan, cause)) {
+                throw cause;
+            }
+            RemoteInvocationException wrapped = new RemoteInvocationException(key, plan.display, self,
+                    cause.getClass().getName(), cause.getMessage());
+            wrapped.initCause(cause);
+            throw wrapped;
+        }
+    }
+
+    private CompletableFuture<Object> async(MethodPlan plan, OutgoingCall call) {
+        CompletableFuture<Object> future = new CompletableFuture<>();
+        call.result.whenComplete((node, error) -> {
+            Runnable complete = () -> {
+                if (error != null) {
+                    future.completeExceptionally(error);
+                    return;
+                }
+                try {
+                    future.complete(read(plan, node, call));
+                } catch (RuntimeException e) {
+                    future.completeExceptionally(e);
+                }
+            };
+            try {
+                results.execute(complete); // never the event loop or a consumer thread: users chain on this future
+            } catch (RejectedExecutionException e) {
+                complete.run();
+            }
+        });
+        return future;
+    }
+
+    private Object read(MethodPlan plan, JsonNode node, OutgoingCall call) {
+        try {
+            return json.readResult(node, plan.resultType);
+        } catch (JacksonException | IllegalArgumentException e) {
+            throw new CallException(key, plan.display, call == null ? null : call.owner, "The result of " + plan.display
+                    + " on " + key + " cannot be read as " + plan.resultType + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean declares(MethodPlan plan, Throwable error) {
+        for (Class<?> declared : plan.declaredExceptions) {
+            if (declared.isInstance(error)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Object objectMethod(Object proxy, Method method, Object[] args) {
+        switch (method.getName()) {
+            case "equals":
+                return proxy == args[0];
+            case "hashCode":
+                return System.identityHashCode(proxy);
+            case "toString":
+                return "GlobalProxy[" + type.getName() + " -> " + key + "]";
+            default:
+                throw new IllegalStateException("Unexpected Object method " + method);
+        }
+    }
+
+    private void warn(MethodPlan plan, Throwable error) {
+        long now = System.nanoTime();
+        long last = LAST_WARNING.get();
+        if (now - last >= WARN_INTERVAL_NANOS && LAST_WARNING.compareAndSet(last, now)) {
+            LOG.warn("The one-way call {} on {} failed [at most one such line per 10 s]", plan.display, key, error);
+        } else {
+            LOG.debug("The one-way call {} on {} failed", plan.display, key, error);
+        }
+    }
+}
