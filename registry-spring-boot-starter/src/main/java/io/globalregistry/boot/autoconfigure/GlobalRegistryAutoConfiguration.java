@@ -5,7 +5,11 @@ import io.globalregistry.amqp.AmqpGlobalRegistry;
 import io.globalregistry.boot.endpoint.GlobalRegistryEndpoint;
 import io.globalregistry.boot.health.GlobalRegistryHealthIndicator;
 import io.globalregistry.boot.metrics.GlobalRegistryMetrics;
+import io.globalregistry.boot.singleton.GlobalSingletonBeanFactoryPostProcessor;
+import io.globalregistry.boot.singleton.GlobalSingletonManager;
+import io.globalregistry.boot.singleton.GlobalSingletons;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.time.Duration;
 import java.util.Locale;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -13,6 +17,7 @@ import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -94,6 +99,26 @@ public final class GlobalRegistryAutoConfiguration {
         } else {
             LOG.warn("global-registry.security.secret is not set: any user of the broker can forge registry "
                     + "traffic. Restrict access to the broker's virtual host");
+        }
+    }
+
+    /** {@code @GlobalSingleton} beans: a proxy on every node, the real bean on the owner only. */
+    @Configuration(proxyBeanMethods = false)
+    static class GlobalSingletonConfiguration {
+
+        @Bean
+        static GlobalSingletonBeanFactoryPostProcessor globalSingletonBeanFactoryPostProcessor() {
+            return new GlobalSingletonBeanFactoryPostProcessor();
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        GlobalSingletonManager globalSingletonManager(GlobalNameRegistry registry,
+                                                      ConfigurableListableBeanFactory beanFactory,
+                                                      GlobalSingletons singletons, GlobalRegistryProperties properties) {
+            Duration decisionTimeout = properties.getClaimTimeout().plus(properties.getJoinWindow())
+                    .plus(properties.getCallTimeout());
+            return new GlobalSingletonManager(registry, beanFactory, singletons, decisionTimeout);
         }
     }
 

@@ -1,0 +1,338 @@
+package io.globalregistry.boot.singleton;
+
+import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.OwnerChange;
+import io.globalregistry.OwnerChangeListener;
+import io.globalregistry.Registration;
+import io.globalregistry.RegistrationResult;
+import io.globalregistry.RegistryException;
+import io.globalregistry.membership.NodeId;
+import io.globalregistry.name.GlobalName;
+import io.globalregistry.name.NameCodec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Creates each {@code @GlobalSingleton}'s real bean on the node that owns it, and only there.
+ *
+ * <p>Per singleton there are two registrations. The guard ({@link GlobalSingletonDefinition#guardName()}) decides
+ * which node runs the bean: every node claims it when the context starts and, as a standby, again as soon as it
+ * loses its owner (unregistered or owner down). The guard's winner creates the bean (full lifecycle: injection,
+ * {@link io.globalregistry.boot.FencingTokenAware}, {@code @PostConstruct}, {@code @Scheduled}...) and only then
+ * registers it under the singleton's name, so a call never reaches a half-made bean: meanwhile callers' proxies
+ * wait for an owner. On stop (context close) it unregisters the name, destroys the bean ({@code @PreDestroy},
+ * scheduled tasks cancelled), then releases the guard, so a standby takes over while this node is still
+ * connected. The fencing token is the guard's, which grows with every change of owner.
+ *
+ * <p>Runs in phase {@link #PHASE}: after the web server started, stopped before it stops.
+ */
+public final class GlobalSingletonManager implements SmartLifecycle, OwnerChangeListener {
+
+    /** Starts after the web server (phase {@code DEFAULT_PHASE - 2048}) and its graceful shutdown, stops before. */
+    public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 512;
+
+    private static final Log LOG = LogFactory.getLog(GlobalSingletonManager.class);
+
+    /** Interval of the check for singletons without a live owner. */
+    private static final long RECHECK_MILLIS = 2000;
+
+    private final GlobalNameRegistry registry;
+    private final ConfigurableListableBeanFactory beanFactory;
+    private final GlobalSingletons singletons;
+    private final Duration decisionTimeout;
+    private final Map<GlobalName, Slot> slotsByGuard = new LinkedHashMap<>();
+    private volatile boolean running;
+    private ScheduledExecutorService executor;
+    private DefaultListableBeanFactory targets;
+
+    /**
+     * @param decisionTimeout how long the startup waits for the guards to be decided, and the owner of a guard
+     *                        retries registering the singleton's name (a dead owner's entry may linger a moment)
+     */
+    public GlobalSingletonManager(GlobalNameRegistry registry, ConfigurableListableBeanFactory beanFactory,
+                                  GlobalSingletons singletons, Duration decisionTimeout) {
+        this.registry = registry;
+        this.beanFactory = beanFactory;
+        this.singletons = singletons;
+        this.decisionTimeout = decisionTimeout;
+        NameCodec names = new NameCodec();
+        for (GlobalSingletonDefinition definition : singletons.definitions()) {
+            slotsByGuard.put(names.encode(definition.guardName()), new Slot(definition));
+        }
+    }
+
+    /** Whether this node runs the real bean of the singleton registered as {@code name}. */
+    public boolean isActive(String name) {
+        return slot(name).map(slot -> slot.instance != null).orElse(false);
+    }
+
+    /** The fencing token of this node's instance of {@code name}, when it runs it. */
+    public Optional<Long> fencingToken(String name) {
+        return slot(name).filter(slot -> slot.instance != null).map(slot -> slot.token);
+    }
+
+    private Optional<Slot> slot(String name) {
+        return slotsByGuard.values().stream().filter(slot -> slot.definition.name().equals(name)).findFirst();
+    }
+
+    @Override
+    public void start() {
+        if (slotsByGuard.isEmpty()) {
+            running = true;
+            return;
+        }
+        targets = targetFactory();
+        executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "global-singletons");
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.scheduleWithFixedDelay(this::claimOrphans, RECHECK_MILLIS, RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+        running = true;
+        registry.addListener(this); // before claiming: no release may go unseen
+        List<CompletableFuture<?>> decisions = new ArrayList<>();
+        for (Slot slot : slotsByGuard.values()) {
+            decisions.add(claim(slot));
+        }
+        try {
+            CompletableFuture.allOf(decisions.toArray(new CompletableFuture<?>[0]))
+                    .get(decisionTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("Global singletons not all decided within " + decisionTimeout.multipliedBy(2)
+                    + "; the startup goes on, they are claimed in the background");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warn("Claiming the global singletons failed", e.getCause());
+        }
+    }
+
+    /**
+     * The factory of the real beans: a child of the context's, configured like it (post-processors, autowiring,
+     * {@code @Value} resolution, conversion), which holds only their definitions.
+     */
+    private DefaultListableBeanFactory targetFactory() {
+        DefaultListableBeanFactory factory = new DefaultListableBeanFactory(beanFactory);
+        factory.copyConfigurationFrom(beanFactory);
+        for (Slot slot : slotsByGuard.values()) {
+            factory.registerBeanDefinition(slot.definition.targetBeanName(), slot.definition.target());
+        }
+        return factory;
+    }
+
+    @Override
+    public void onOwnerChange(OwnerChange change) {
+        if (!running || change.newOwner() != null) {
+            return;
+        }
+        Slot slot = slotsByGuard.get(change.name());
+        if (slot != null) {
+            LOG.info("Global singleton '" + slot.definition.name() + "' has no owner (" + change.reason()
+                    + " by " + change.previousOwner() + "): claiming it");
+            claim(slot);
+        }
+    }
+
+    /**
+     * The safety net behind the owner-change events: claims every guard this node sees without a live owner
+     * (say a claim lost to a competitor that then failed, or an event that came while a claim was under way).
+     */
+    private void claimOrphans() {
+        if (!running) {
+            return;
+        }
+        try {
+            Set<NodeId> members = registry.members();
+            for (Slot slot : slotsByGuard.values()) {
+                if (slot.instance == null && !slot.claiming) {
+                    Optional<Registration> guard = registry.whereis(slot.definition.guardName());
+                    if (guard.isEmpty() || !members.contains(guard.get().owner())) {
+                        claim(slot);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("Checking the global singletons' owners failed", e);
+        }
+    }
+
+    /** Claims the guard; when won, creates the bean and registers it (on this manager's thread). */
+    private CompletableFuture<?> claim(Slot slot) {
+        synchronized (slot.claimLock) { // not the slot's monitor, held while a bean is made: this runs on registry threads
+            if (!running || slot.instance != null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            if (slot.claiming) {
+                slot.claimAgain = true; // released while our claim was on its way: try again once it is decided
+                return CompletableFuture.completedFuture(null);
+            }
+            slot.claiming = true;
+        }
+        CompletableFuture<RegistrationResult> claimed;
+        try {
+            claimed = registry.registerAsync(slot.definition.guardName(), slot.guardTarget);
+        } catch (RuntimeException e) {
+            slot.claiming = false;
+            LOG.warn("Could not claim global singleton '" + slot.definition.name() + "'", e);
+            return CompletableFuture.completedFuture(null);
+        }
+        return claimed.handleAsync((result, error) -> {
+            if (error != null) {
+                slot.claiming = false;
+                LOG.warn("Claim of global singleton '" + slot.definition.name() + "' failed; it stays on standby "
+                        + "until its owner changes", error);
+            } else if (result.registered()) {
+                try {
+                    activate(slot);
+                } finally {
+                    slot.claiming = false; // only now: a claim meanwhile would be for a guard this node holds
+                    slot.claimAgain = false;
+                }
+            } else {
+                slot.claiming = false;
+                LOG.info("Global singleton '" + slot.definition.name() + "' "
+                        + (result.owner() == null ? "is being claimed by another node" : "runs on " + result.owner())
+                        + "; this node stands by");
+                if (slot.claimAgain || registry.whereis(slot.definition.guardName()).isEmpty()) {
+                    slot.claimAgain = false; // the guard was released meanwhile, or its claimant is not known yet
+                    executor.schedule(() -> claim(slot), 100, TimeUnit.MILLISECONDS);
+                }
+            }
+            return null;
+        }, executor);
+    }
+
+    private void activate(Slot slot) {
+        GlobalSingletonDefinition definition = slot.definition;
+        synchronized (slot) {
+            if (slot.instance != null) {
+                return;
+            }
+            if (!running) {
+                registry.unregister(definition.guardName());
+                return;
+            }
+            long token = registry.whereis(definition.guardName()).map(Registration::fencingToken).orElse(0L);
+            singletons.fencingToken(definition.targetBeanName(), token);
+            long started = System.nanoTime();
+            Object bean;
+            try {
+                bean = targets.getBean(definition.targetBeanName());
+            } catch (RuntimeException e) {
+                // the guard is kept: another node would fail the same way; the proxies wait, then time out
+                LOG.error("Could not create global singleton '" + definition.name() + "' (bean '"
+                        + definition.beanName() + "'); this node keeps its guard, the singleton is unavailable", e);
+                return;
+            }
+            if (register(definition, bean)) {
+                slot.instance = bean;
+                slot.token = token;
+                LOG.info("Global singleton '" + definition.name() + "' is active on this node "
+                        + registry.nodeId() + " (fencing token " + token + ", created and registered in "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms)");
+            } else {
+                destroy(definition, bean);
+                registry.unregister(definition.guardName());
+            }
+        }
+    }
+
+    /** Registers the created bean under the singleton's name; a dead owner's entry may linger briefly. */
+    private boolean register(GlobalSingletonDefinition definition, Object bean) {
+        long deadline = System.nanoTime() + decisionTimeout.toNanos();
+        RegistrationResult last = null;
+        while (running && System.nanoTime() < deadline) {
+            try {
+                last = registry.register(definition.name(), bean);
+                if (last.registered()) {
+                    return true;
+                }
+            } catch (RegistryException e) {
+                LOG.debug("Registering global singleton '" + definition.name() + "' failed, retrying", e);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        LOG.error("Global singleton '" + definition.name() + "': this node owns its guard, but the name itself "
+                + "stays registered elsewhere (" + (last == null ? "unknown owner" : last.owner()) + "). Is it "
+                + "also registered by application code? The bean was destroyed again");
+        return false;
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        if (slotsByGuard.isEmpty()) {
+            return;
+        }
+        registry.removeListener(this);
+        for (Slot slot : slotsByGuard.values()) {
+            synchronized (slot) {
+                GlobalSingletonDefinition definition = slot.definition;
+                Object bean = slot.instance;
+                if (bean != null) {
+                    slot.instance = null;
+                    registry.unregister(definition.name()); // new calls wait for the next owner
+                    destroy(definition, bean);
+                    LOG.info("Global singleton '" + definition.name() + "' stopped on this node; handing it over");
+                }
+                registry.unregister(definition.guardName()); // a standby claims it now
+            }
+        }
+        executor.shutdownNow();
+    }
+
+    private void destroy(GlobalSingletonDefinition definition, Object bean) {
+        try {
+            targets.destroyBean(definition.targetBeanName(), bean);
+        } catch (RuntimeException e) {
+            LOG.warn("Destroying global singleton '" + definition.name() + "' failed", e);
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    /** One singleton's state on this node. */
+    private static final class Slot {
+        final GlobalSingletonDefinition definition;
+        final String guardTarget;
+        final Object claimLock = new Object();
+        volatile boolean claiming;
+        volatile boolean claimAgain;
+        volatile Object instance;
+        volatile long token;
+
+        Slot(GlobalSingletonDefinition definition) {
+            this.definition = definition;
+            this.guardTarget = "guard of @GlobalSingleton bean '" + definition.beanName() + "'";
+        }
+    }
+}
