@@ -21,6 +21,11 @@ public record OwnerChange(GlobalName name, NodeId previousOwner, NodeId newOwner
         /** Its owner unregistered it. */
         UNREGISTERED,
         /** Its owner was certified dead or left the cluster. */
-        OWNER_DOWN
+        OWNER_DOWN,
+        /**
+         * This node owned it and gave it up because it stopped hearing its own heartbeats through the
+         * broker (self-fencing): the others may already consider it dead.
+         */
+        FENCED
     }
 }

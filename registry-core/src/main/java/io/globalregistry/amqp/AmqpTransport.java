@@ -2,6 +2,7 @@ package io.globalregistry.amqp;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ShutdownSignalException;
 import io.globalregistry.RegistryException;
 import io.globalregistry.engine.NodeTransport;
 import io.globalregistry.engine.RegistryThreads;
@@ -28,6 +29,7 @@ import org.springframework.amqp.AmqpException;
 import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.connection.ConnectionListener;
 import org.springframework.amqp.rabbit.listener.ConsumeOkEvent;
 import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.ListenerContainerConsumerFailedEvent;
@@ -108,6 +110,40 @@ public final class AmqpTransport implements NodeTransport {
     /** The name of the cluster's exchange. */
     public String exchange() {
         return exchange;
+    }
+
+    @Override
+    public void onConnectionLost(Runnable callback) {
+        connectionFactory.addConnectionListener(new ConnectionListener() {
+            @Override
+            public void onCreate(org.springframework.amqp.rabbit.connection.Connection connection) {
+            }
+
+            @Override
+            public void onShutDown(ShutdownSignalException signal) {
+                if (!closed && !crashed) { // our own closes set one of these first
+                    LOG.error("{} lost its connection to the broker ({}); it gives up its names", self,
+                            signal.getMessage());
+                    callback.run();
+                }
+            }
+        });
+    }
+
+    /** Closes this transport from a thread of its own (the caller may be the inbox consumer, which close() stops). */
+    @Override
+    public void disconnect() {
+        Thread closer = new Thread(this::close, "global-registry-" + self.name() + "-disconnect");
+        closer.setDaemon(true);
+        closer.start();
+    }
+
+    /**
+     * Drops the connection abruptly while the node runs on, as a network failure would (unlike
+     * {@link #abortConnection()}, the node is not told it crashed). For tests.
+     */
+    public void dropConnection() {
+        connectionFactory.createConnection().getDelegate().abort();
     }
 
     @Override

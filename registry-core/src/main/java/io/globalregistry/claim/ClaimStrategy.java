@@ -3,6 +3,7 @@ package io.globalregistry.claim;
 import io.globalregistry.Registration;
 import io.globalregistry.Registration.State;
 import io.globalregistry.RegistrationResult;
+import io.globalregistry.RegistryException;
 import io.globalregistry.RegistrationTimeoutException;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.name.GlobalName;
@@ -294,6 +295,16 @@ public final class ClaimStrategy implements RegistrationStrategy {
             if (claim.required.remove(member)) {
                 decideIfComplete(claim);
             }
+        }
+    }
+
+    @Override
+    public void halt(String why) {
+        grants.clear();
+        for (Pending claim : List.copyOf(pending.values())) {
+            finish(claim);
+            RegistryException error = new RegistryException("Registration of " + claim.name.key() + " abandoned: " + why);
+            claim.waiters.forEach(w -> w.completeExceptionally(error));
         }
     }
 

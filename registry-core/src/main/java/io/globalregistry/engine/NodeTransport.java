@@ -14,6 +14,13 @@ public interface NodeTransport extends Transport, AutoCloseable {
      */
     void start(Consumer<Envelope> inbound);
 
+    /**
+     * Runs {@code callback} when the connection to the broker is lost while the node runs: the
+     * broker then deletes the inbox, so the others will soon certify this node dead.
+     */
+    default void onConnectionLost(Runnable callback) {
+    }
+
     /** Stops consuming and disconnects, after a short wait for messages still in flight. */
     @Override
     void close();

@@ -162,6 +162,7 @@ public final class RegistryEngine implements GlobalNameRegistry {
     /** Starts consuming the inbox, then joins the cluster (hello, then the join window). */
     public void start() {
         try {
+            transport.onConnectionLost(() -> runtime.execute(node::connectionLost));
             transport.start(this::inbound);
             loop.run(node::start);
         } catch (RuntimeException e) {

@@ -109,8 +109,13 @@ public final class NameTable {
 
     /** Removes every name of {@code owner} (it died or left). */
     public void removeOwner(NodeId owner) {
+        removeOwner(owner, Reason.OWNER_DOWN);
+    }
+
+    /** Removes every name of {@code owner}, telling listeners {@code reason}. */
+    public void removeOwner(NodeId owner, Reason reason) {
         for (Registration r : ownedBy(owner)) {
-            drop(r, Reason.OWNER_DOWN);
+            drop(r, reason);
         }
     }
 

@@ -29,6 +29,9 @@ public interface RegistrationStrategy {
     /** {@code node} died or left: stop waiting for it and drop what it held. */
     void memberGone(NodeId node);
 
+    /** This node stopped (left, halted or fenced): fail every registration still under way. */
+    void halt(String why);
+
     /** This node's pending claims, for {@code registrations()}. */
     List<Registration> pending();
 }

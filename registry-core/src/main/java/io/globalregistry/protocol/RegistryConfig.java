@@ -18,12 +18,16 @@ import java.util.Objects;
  * @param callThreads how many threads run incoming calls on the owner
  * @param callQueue how many incoming calls may wait for a thread; beyond that the caller is told the owner is busy
  * @param security whether messages are signed (HMAC-SHA256) and checked
+ * @param fenceAfter how long a node goes without hearing its own heartbeat through the broker before it
+ *                   gives up its names (self-fencing); must stay below the broker's connection heartbeat timeout
  */
 public record RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter,
                              Duration claimTimeout, Duration joinWindow, int maxMessageSize,
                              ClaimOrdering claimOrdering, Duration callTimeout, int callThreads, int callQueue,
-                             SecurityConfig security) {
+                             SecurityConfig security, Duration fenceAfter) {
 
+    /** The default self-fencing delay: 1 s. */
+    public static final Duration DEFAULT_FENCE_AFTER = Duration.ofSeconds(1);
     /** The default call timeout: 5 s. */
     public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(5);
     /** The default number of threads running incoming calls: 8. */
@@ -48,6 +52,11 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         Objects.requireNonNull(joinWindow, "join-window");
         Objects.requireNonNull(claimOrdering, "claimOrdering");
         Objects.requireNonNull(security, "security");
+        positive(fenceAfter, "fence-after");
+        if (fenceAfter.compareTo(heartbeatInterval) <= 0) {
+            throw new IllegalArgumentException("fence-after (" + fenceAfter
+                    + ") must be longer than heartbeat-interval (" + heartbeatInterval + ")");
+        }
         if (suspectAfter.compareTo(heartbeatInterval) <= 0) {
             throw new IllegalArgumentException("suspect-after (" + suspectAfter
                     + ") must be longer than heartbeat-interval (" + heartbeatInterval + ")");
@@ -67,7 +76,7 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter, Duration claimTimeout,
                           Duration joinWindow, int maxMessageSize, ClaimOrdering claimOrdering) {
         this(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
-                DEFAULT_CALL_TIMEOUT, DEFAULT_CALL_THREADS, DEFAULT_CALL_QUEUE, SecurityConfig.NONE);
+                DEFAULT_CALL_TIMEOUT, DEFAULT_CALL_THREADS, DEFAULT_CALL_QUEUE, SecurityConfig.NONE, DEFAULT_FENCE_AFTER);
     }
 
     /**
@@ -81,45 +90,51 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
 
     public RegistryConfig withHeartbeat(Duration interval, Duration suspect) {
         return new RegistryConfig(cluster, interval, suspect, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
-                callTimeout, callThreads, callQueue, security);
+                callTimeout, callThreads, callQueue, security, fenceAfter);
     }
 
     public RegistryConfig withClaimTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, timeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter);
     }
 
     public RegistryConfig withJoinWindow(Duration window) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, window, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter);
     }
 
     public RegistryConfig withMaxMessageSize(int bytes) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, bytes,
-                claimOrdering, callTimeout, callThreads, callQueue, security);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter);
     }
 
     public RegistryConfig withClaimOrdering(ClaimOrdering ordering) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                ordering, callTimeout, callThreads, callQueue, security);
+                ordering, callTimeout, callThreads, callQueue, security, fenceAfter);
     }
 
     /** The same with another call timeout. */
     public RegistryConfig withCallTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, timeout, callThreads, callQueue, security);
+                claimOrdering, timeout, callThreads, callQueue, security, fenceAfter);
     }
 
     /** The same with another call executor: {@code threads} threads, {@code queue} calls waiting at most. */
     public RegistryConfig withCallExecutor(int threads, int queue) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, threads, queue, security);
+                claimOrdering, callTimeout, threads, queue, security, fenceAfter);
     }
 
     /** The same with other security settings. */
     public RegistryConfig withSecurity(SecurityConfig settings) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, settings);
+                claimOrdering, callTimeout, callThreads, callQueue, settings, fenceAfter);
+    }
+
+    /** The same with another self-fencing delay. */
+    public RegistryConfig withFenceAfter(Duration fence) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, security, fence);
     }
 
     /** How long a grant binds the granting node: long enough to outlive any claim that can still win. */

@@ -58,6 +58,7 @@ public final class RegistryNode implements NodeContext {
     private BiConsumer<Registration, Deliver> deliveries = (r, d) -> { };
     private boolean joined;
     private boolean stopped;
+    private boolean fenced;
     private long lastOwnHeartbeat;
 
     private record SyncKey(NodeId sender, long asOf) {
@@ -115,12 +116,44 @@ public final class RegistryNode implements NodeContext {
             unregister(r.name());
         }
         broadcast(new Bye());
-        stopped = true;
+        stop("this node left the cluster");
     }
 
     /** Stop without a word (the simulation's crash; the AMQP transport's connection is gone). */
     public void halt() {
-        stopped = true;
+        stop("this node was halted");
+    }
+
+    private void stop(String why) {
+        if (!stopped) {
+            stopped = true;
+            strategy.halt(why);
+            waitingForJoin.clear();
+        }
+    }
+
+    /**
+     * Self-fencing (DESIGN 6b): this node has not heard its own heartbeat come back through the
+     * broker for fence-after, so the broker may have deleted its inbox and the others may be about
+     * to take its names. It gives them up first (listeners are told, reason FENCED) and stops.
+     */
+    private void fence(String why) {
+        fenced = true;
+        table.removeOwner(self, Reason.FENCED);
+        stop("this node fenced itself: " + why);
+        transport.disconnect();
+    }
+
+    /** The transport lost the broker connection: the inbox is gone, so fence at once. */
+    public void connectionLost() {
+        if (!stopped) {
+            fence("its connection to the broker was lost");
+        }
+    }
+
+    /** Whether this node fenced itself (see {@link #fence}); it is stopped then. */
+    public boolean isFenced() {
+        return fenced;
     }
 
     public boolean isJoined() {
@@ -236,8 +269,13 @@ public final class RegistryNode implements NodeContext {
         if (stopped) {
             return;
         }
-        broadcast(new Heartbeat(table.count(self), table.digest(self)));
         long now = runtime.monotonicMillis();
+        long silent = now - lastOwnHeartbeat;
+        if (joined && silent > config.fenceAfter().toMillis()) {
+            fence("it heard none of its own heartbeats for " + silent + " ms");
+            return;
+        }
+        broadcast(new Heartbeat(table.count(self), table.digest(self)));
         for (NodeId suspect : membership.takeSuspects(now, config.suspectAfter().toMillis())) {
             checkAlive(suspect, alive -> { });
         }

@@ -25,4 +25,11 @@ public interface Transport {
      * alive. Answers {@code false} only when the broker certifies the inbox is gone.
      */
     void checkAlive(NodeId node, Consumer<Boolean> alive);
+
+    /**
+     * Drops this node's inbox and connection without a word, e.g. after it fenced itself: the
+     * broker then certifies it dead, so no claim waits for a node that will never answer again.
+     */
+    default void disconnect() {
+    }
 }

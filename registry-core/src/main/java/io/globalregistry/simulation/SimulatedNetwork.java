@@ -57,6 +57,8 @@ public final class SimulatedNetwork {
     private static final class Inbox {
         final Consumer<Envelope> consumer;
         boolean up = true;
+        boolean processAlive = true;
+        boolean isolated;
 
         Inbox(Consumer<Envelope> consumer) {
             this.consumer = consumer;
@@ -91,17 +93,44 @@ public final class SimulatedNetwork {
         inboxes.put(node, new Inbox(consumer));
     }
 
-    /** The node's connection is gone: its inbox is deleted, its timers and queued events never run. */
+    /** The node's process dies: its inbox is deleted, its timers and queued events never run. */
     public void crash(NodeId node) {
         Inbox inbox = inboxes.get(node);
         if (inbox != null) {
             inbox.up = false;
+            inbox.processAlive = false;
         }
     }
 
+    /**
+     * The node is cut off from the broker while its process runs on: nothing it publishes arrives,
+     * nothing reaches it, but its inbox lives on (the broker has not noticed yet) until
+     * {@code brokerNoticesAfterMicros} later, when the broker deletes it.
+     */
+    public void isolate(NodeId node, long brokerNoticesAfterMicros) {
+        Inbox inbox = inboxes.get(node);
+        if (inbox == null || !inbox.up) {
+            return;
+        }
+        inbox.isolated = true;
+        at(nowMicros + brokerNoticesAfterMicros, null, () -> inbox.up = false);
+    }
+
+    /** Whether the node's inbox exists (what the broker certifies). */
     public boolean isUp(NodeId node) {
         Inbox inbox = inboxes.get(node);
         return inbox != null && inbox.up;
+    }
+
+    /** Whether the node's process runs (its timers fire), cut off or not. */
+    public boolean isRunning(NodeId node) {
+        Inbox inbox = inboxes.get(node);
+        return inbox != null && inbox.processAlive;
+    }
+
+    private boolean isolated(NodeId node) {
+        Inbox inbox = inboxes.get(node);
+        return inbox != null && inbox.isolated;
     }
 
     /** The runtime of one node: virtual time, its wall clock {@code skewMillis} off. */
@@ -140,6 +169,9 @@ public final class SimulatedNetwork {
         return new Transport() {
             @Override
             public void broadcast(Envelope envelope) {
+                if (isolated(self)) {
+                    return;
+                }
                 for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
                     if (entry.getValue().up) {
                         deliver(entry.getKey(), envelope);
@@ -149,6 +181,9 @@ public final class SimulatedNetwork {
 
             @Override
             public void send(NodeId to, Envelope envelope, Runnable onReturned) {
+                if (isolated(self)) {
+                    return;
+                }
                 if (isUp(to)) {
                     deliver(to, envelope);
                 } else {
@@ -157,7 +192,18 @@ public final class SimulatedNetwork {
             }
 
             @Override
+            public void disconnect() {
+                Inbox inbox = inboxes.get(self);
+                if (inbox != null) {
+                    inbox.up = false;
+                }
+            }
+
+            @Override
             public void checkAlive(NodeId node, Consumer<Boolean> alive) {
+                if (isolated(self)) {
+                    return; // the broker never answers a node cut off from it
+                }
                 at(nowMicros + delay(), self, () -> alive.accept(isUp(node)));
             }
         };
@@ -175,8 +221,11 @@ public final class SimulatedNetwork {
                     ? faults.maxDelayMicros() + (long) (random.nextDouble() * faults.lateMaxMicros())
                     : delay();
             at(nowMicros + delay, to, () -> {
-                delivered++;
-                inboxes.get(to).consumer.accept(envelope);
+                Inbox inbox = inboxes.get(to);
+                if (inbox.up && !inbox.isolated) {
+                    delivered++;
+                    inbox.consumer.accept(envelope);
+                }
             });
         }
     }
@@ -201,7 +250,7 @@ public final class SimulatedNetwork {
         while (!queue.isEmpty() && queue.peek().time() <= untilMicros) {
             Event event = queue.poll();
             nowMicros = event.time();
-            if (event.node() != null && !isUp(event.node())) {
+            if (event.node() != null && !isRunning(event.node())) {
                 continue;
             }
             event.task().run();
@@ -221,6 +270,17 @@ public final class SimulatedNetwork {
             }
         });
         return up;
+    }
+
+    /** The nodes whose process runs, cut off or not. */
+    public List<NodeId> runningNodes() {
+        List<NodeId> running = new ArrayList<>();
+        inboxes.forEach((id, inbox) -> {
+            if (inbox.processAlive) {
+                running.add(id);
+            }
+        });
+        return running;
     }
 
     public long delivered() {

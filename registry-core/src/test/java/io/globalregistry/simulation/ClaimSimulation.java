@@ -22,12 +22,13 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One seeded run of the claim strategy over the {@link SimulatedNetwork}: a chaos phase with
  * random registrations (often several nodes racing for one name), unregistrations, crashes,
- * restarts and graceful leaves over a network that delays, reorders, loses and duplicates
+ * restarts, graceful leaves and cut-offs (a running node loses the broker, which notices only
+ * seconds later) over a network that delays, reorders, loses and duplicates
  * messages, with wall clocks skewed up to ±10 s; then a quiet phase; then a liveness probe.
  *
  * <p>Invariants of docs/PROTOCOL.md checked:
  * <ul>
- *   <li>I1 after every event: no name is LOCAL on two running nodes;</li>
+ *   <li>I1 after every event: no name is LOCAL on two running nodes, cut-off ones included;</li>
  *   <li>I3 after every event: a node that won a name keeps it until it unregisters, leaves or crashes;</li>
  *   <li>I2 after the quiet phase: all running nodes agree on every owner, and the owner holds it LOCAL;</li>
  *   <li>I4 after the quiet phase: no running node lists a dead node as an owner;</li>
@@ -37,6 +38,12 @@ import java.util.concurrent.CompletableFuture;
 final class ClaimSimulation {
 
     static final List<String> NAMES = List.of("\"a\"", "\"b\"", "[\"room\",42]");
+
+    /**
+     * The soonest the broker notices a cut-off node's connection is dead and deletes its inbox: its
+     * connection heartbeat timeout, which fence-after must stay below (DESIGN 6b).
+     */
+    static final long BROKER_NOTICES_MIN_MICROS = 2_000_000;
 
     private final long seed;
     private final RegistryConfig config;
@@ -57,14 +64,19 @@ final class ClaimSimulation {
         int crashes;
         int restarts;
         int leaves;
+        int cutOffs;
         long events;
     }
 
     ClaimSimulation(long seed, RegistryConfig.ClaimOrdering ordering, boolean trace) {
+        this(seed, RegistryConfig.defaults("sim").withClaimOrdering(ordering), trace);
+    }
+
+    ClaimSimulation(long seed, RegistryConfig config, boolean trace) {
         this.seed = seed;
         this.network = new SimulatedNetwork(seed);
         this.random = network.random();
-        this.config = RegistryConfig.defaults("sim").withClaimOrdering(ordering);
+        this.config = config;
         this.trace = trace ? new ArrayDeque<>() : null;
     }
 
@@ -134,9 +146,10 @@ final class ClaimSimulation {
         return id;
     }
 
+    /** The nodes whose process runs and that have not stopped (left, or fenced themselves); cut-off ones included. */
     private List<NodeId> running() {
         List<NodeId> up = new ArrayList<>();
-        for (NodeId id : network.upNodes()) {
+        for (NodeId id : network.runningNodes()) {
             if (!nodes.get(id).isStopped()) {
                 up.add(id);
             }
@@ -182,6 +195,13 @@ final class ClaimSimulation {
             forget(leaver);
             nodes.get(leaver).leave();
             network.at(network.nowMicros() + 1_000, null, () -> network.crash(leaver));
+        } else if (dice < 98 && up.size() > 3) {
+            NodeId cutOff = up.get(random.nextInt(up.size()));
+            long brokerNotices = BROKER_NOTICES_MIN_MICROS + random.nextInt(2_000_000);
+            log("CUT OFF " + cutOff + " (its inbox goes in " + brokerNotices / 1000 + " ms)");
+            stats.cutOffs++;
+            forget(cutOff);
+            network.isolate(cutOff, brokerNotices);
         }
     }
 

@@ -2,7 +2,9 @@ package io.globalregistry.simulation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.protocol.RegistryConfig.ClaimOrdering;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,6 +36,7 @@ class ClaimSimulationTest {
         AtomicInteger lost = new AtomicInteger();
         AtomicInteger timedOut = new AtomicInteger();
         AtomicInteger crashes = new AtomicInteger();
+        AtomicInteger cutOffs = new AtomicInteger();
         LongStream.concat(REGRESSIONS.stream().mapToLong(Long::longValue), LongStream.range(base, base + SEEDS))
                 .parallel().forEach(seed -> {
                     if (failure.get() != null) {
@@ -49,15 +52,32 @@ class ClaimSimulationTest {
                     lost.addAndGet(sim.stats().lost);
                     timedOut.addAndGet(sim.stats().timedOut);
                     crashes.addAndGet(sim.stats().crashes);
+                    cutOffs.addAndGet(sim.stats().cutOffs);
                 });
         double seconds = (System.nanoTime() - started) / 1e9;
         System.out.printf("simulation: %d seeds, %d events in %.1f s; registrations won %d, lost %d, timed out %d;"
-                        + " crashes %d%n", SEEDS, events.get(), seconds, registered.get(), lost.get(), timedOut.get(),
-                crashes.get());
+                        + " crashes %d, cut-offs %d%n", SEEDS, events.get(), seconds, registered.get(), lost.get(),
+                timedOut.get(), crashes.get(), cutOffs.get());
         assertThat(failure.get()).as("first failing seed").isNull();
         assertThat(registered.get()).as("registrations that succeeded (the protocol is not vacuously safe)")
                 .isGreaterThan(SEEDS);
         assertThat(crashes.get()).as("crashes injected").isGreaterThan(SEEDS / 10);
+        assertThat(cutOffs.get()).as("cut-offs injected").isGreaterThan(SEEDS / 10);
+    }
+
+    @Test
+    void withoutSelfFencingBeforeTheBrokerNoticesACutOffNodeTwoOwnersAreCaught() {
+        RegistryConfig lateFence = RegistryConfig.defaults("sim").withFenceAfter(Duration.ofSeconds(30));
+        long found = -1;
+        String violation = null;
+        for (long seed = 0; seed < 5_000 && found < 0; seed++) {
+            violation = new ClaimSimulation(seed, lateFence, false).run();
+            if (violation != null && violation.startsWith("I1")) {
+                found = seed;
+            }
+        }
+        System.out.println("fence-after beyond the broker's timeout: first I1 violation at seed " + found + ": " + violation);
+        assertThat(found).as("a seed where a cut-off node that does not fence in time makes two owners").isNotNegative();
     }
 
     @Test

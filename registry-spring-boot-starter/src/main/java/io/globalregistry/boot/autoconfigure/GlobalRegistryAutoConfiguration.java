@@ -71,7 +71,6 @@ public final class GlobalRegistryAutoConfiguration {
                 .config(settings.registryConfig())
                 .nodeName(settings.nodeName());
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
-        warnAboutSecurity(settings);
         AmqpGlobalRegistry registry = builder.start();
         LOG.info("Global registry node " + registry.nodeId() + " joined cluster '" + settings.cluster() + "' on "
                 + brokerSettings.getHost() + ":" + brokerSettings.getPort());
@@ -90,16 +89,6 @@ public final class GlobalRegistryAutoConfiguration {
                 + "CachingConnectionFactory); found " + found + ". Fix: configure spring.rabbitmq.* and let Spring "
                 + "Boot create it, mark one @Primary, define your own GlobalNameRegistry bean, or set "
                 + "global-registry.enabled=false");
-    }
-
-    private static void warnAboutSecurity(GlobalRegistrySettings settings) {
-        if (settings.hasSecret()) {
-            LOG.warn("global-registry.security.secret is set, but message signing is not available yet in this "
-                    + "version: registry messages are not signed, and any user of the broker can forge them");
-        } else {
-            LOG.warn("global-registry.security.secret is not set: any user of the broker can forge registry "
-                    + "traffic. Restrict access to the broker's virtual host");
-        }
     }
 
     /** {@code @GlobalSingleton} beans: a proxy on every node, the real bean on the owner only. */

@@ -54,8 +54,7 @@ public class GlobalRegistryProperties {
     /**
      * Time without hearing its own heartbeats after which a node will suspend the names it owns, 1s by
      * default (milliseconds when no unit is given); longer than the heartbeat interval and below the
-     * broker connection's heartbeat timeout. Validated but not used yet: self-fencing comes in a later
-     * version.
+     * broker connection's heartbeat timeout.
      */
     private Duration fenceAfter = Duration.ofSeconds(1);
 
@@ -73,7 +72,7 @@ public class GlobalRegistryProperties {
 
     /**
      * Time a call to a name owned by another node will wait for the owner's reply, 5s by default
-     * (milliseconds when no unit is given). Not used yet: remote calls come in a later version.
+     * (milliseconds when no unit is given); waiting for a new owner and retries included.
      */
     private Duration callTimeout = Duration.ofSeconds(5);
 
@@ -187,18 +186,18 @@ public class GlobalRegistryProperties {
         LEADER
     }
 
-    /** Message signing. Not used yet: registry messages are not signed in this version. */
+    /** Message signing (HMAC-SHA256). */
     public static class Security {
 
         /**
-         * Shared secret that will sign every registry message (HMAC), none by default. Not used yet:
-         * messages are not signed in this version, so any user of the broker can forge registry traffic.
+         * Shared secret that signs every registry message (HMAC-SHA256), none by default; unsigned or
+         * wrongly signed messages are then dropped. Without it any user of the broker can forge registry traffic.
          */
         private String secret;
 
         /**
          * Secrets still accepted besides the current one while a new secret is rolled out to every
-         * node, none by default. Not used yet.
+         * node, none by default.
          */
         private List<String> previousSecrets = new ArrayList<>();
 

@@ -2,6 +2,7 @@ package io.globalregistry.boot.autoconfigure;
 
 import io.globalregistry.boot.autoconfigure.GlobalRegistryProperties.Strategy;
 import io.globalregistry.protocol.RegistryConfig;
+import io.globalregistry.wire.SecurityConfig;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -40,7 +41,10 @@ final class GlobalRegistrySettings {
         this.properties = properties;
         this.registryConfig = new RegistryConfig(cluster, properties.getHeartbeatInterval(),
                 properties.getSuspectAfter(), properties.getClaimTimeout(), properties.getJoinWindow(),
-                (int) properties.getMaxMessageSize().toBytes(), RegistryConfig.ClaimOrdering.HLC);
+                (int) properties.getMaxMessageSize().toBytes(), RegistryConfig.ClaimOrdering.HLC)
+                .withFenceAfter(properties.getFenceAfter())
+                .withCallTimeout(properties.getCallTimeout())
+                .withSecurity(security(properties.getSecurity()));
     }
 
     /**
@@ -262,5 +266,13 @@ final class GlobalRegistrySettings {
     private static InvalidGlobalRegistryPropertyException invalid(String property, Object value, String problem,
                                                                   String action) {
         return new InvalidGlobalRegistryPropertyException(PREFIX + property, value, problem, action);
+    }
+
+    private static SecurityConfig security(GlobalRegistryProperties.Security security) {
+        if (security.getSecret() == null || security.getSecret().isEmpty()) {
+            return SecurityConfig.NONE;
+        }
+        return new SecurityConfig(security.getSecret(), List.copyOf(security.getPreviousSecrets()),
+                SecurityConfig.DEFAULT_REPLAY_WINDOW);
     }
 }

@@ -47,13 +47,19 @@ class GlobalRegistrySettingsTests {
         properties.setClaimTimeout(Duration.ofSeconds(3));
         properties.setJoinWindow(Duration.ofMillis(700));
         properties.setMaxMessageSize(DataSize.ofKilobytes(64));
+        properties.setCallTimeout(Duration.ofSeconds(7));
+        properties.getSecurity().setSecret("s3cret");
+        properties.getSecurity().setPreviousSecrets(java.util.List.of("old"));
         GlobalRegistrySettings settings = GlobalRegistrySettings.of(properties, new MockEnvironment()
                 .withProperty("spring.application.name", "ignored"));
         assertThat(settings.cluster()).isEqualTo("shop");
         assertThat(settings.nodeName()).isEqualTo("orders-1");
         assertThat(settings.registryConfig()).isEqualTo(new RegistryConfig("shop", Duration.ofMillis(100),
                 Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofMillis(700), 64 * 1024,
-                RegistryConfig.ClaimOrdering.HLC));
+                RegistryConfig.ClaimOrdering.HLC)
+                .withFenceAfter(Duration.ofMillis(300))
+                .withCallTimeout(Duration.ofSeconds(7))
+                .withSecurity(io.globalregistry.wire.SecurityConfig.secret("s3cret", "old")));
     }
 
     @Test
