@@ -4,6 +4,7 @@ import io.globalregistry.OwnerChange;
 import io.globalregistry.OwnerChange.Reason;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
+import io.globalregistry.RegistryException;
 import io.globalregistry.clock.HybridLogicalClock;
 import io.globalregistry.membership.Membership;
 import io.globalregistry.membership.NodeId;
@@ -42,6 +43,9 @@ public final class RegistryNode implements NodeContext {
 
     /** Most names in one sync message; parts are also kept under half of max-message-size. */
     static final int SYNC_CHUNK = 1000;
+
+    /** A node fenced for this many fence-after periods stops hearing itself for good: it gives up (see {@link #giveUp}). */
+    static final int GIVE_UP_AFTER_FENCES = 5;
 
     private final NodeId self;
     private final RegistryConfig config;
@@ -134,24 +138,35 @@ public final class RegistryNode implements NodeContext {
 
     /**
      * Self-fencing (DESIGN 6b): this node has not heard its own heartbeat come back through the
-     * broker for fence-after, so the broker may have deleted its inbox and the others may be about
-     * to take its names. It gives them up first (listeners are told, reason FENCED) and stops.
+     * broker for fence-after, so the broker may be about to delete its inbox and the others to take
+     * its names. It gives them up first (listeners are told, reason FENCED) and refuses
+     * registrations until it hears itself again; then it is an ordinary member without names.
      */
-    private void fence(String why) {
+    private void suspend(long silentMillis) {
         fenced = true;
         table.removeOwner(self, Reason.FENCED);
-        stop("this node fenced itself: " + why);
-        transport.disconnect();
+        strategy.halt("this node fenced itself: it heard none of its own heartbeats for " + silentMillis + " ms");
     }
 
-    /** The transport lost the broker connection: the inbox is gone, so fence at once. */
+    /** The transport lost the broker connection: the inbox is gone for good, so fence and stop. */
     public void connectionLost() {
+        giveUp("its connection to the broker was lost");
+    }
+
+    /**
+     * This incarnation is over: fence, stop and drop the connection, so the others certify it dead
+     * instead of waiting for a member that will never answer.
+     */
+    private void giveUp(String why) {
         if (!stopped) {
-            fence("its connection to the broker was lost");
+            fenced = true;
+            table.removeOwner(self, Reason.FENCED);
+            stop("this node fenced itself and stopped: " + why);
+            transport.disconnect();
         }
     }
 
-    /** Whether this node fenced itself (see {@link #fence}); it is stopped then. */
+    /** Whether this node is fenced: it does not hear itself through the broker, or lost its connection. */
     public boolean isFenced() {
         return fenced;
     }
@@ -174,6 +189,9 @@ public final class RegistryNode implements NodeContext {
     public void register(GlobalName name, Object target, CompletableFuture<RegistrationResult> result) {
         if (stopped) {
             result.completeExceptionally(new IllegalStateException("The registry node " + self + " is stopped"));
+        } else if (fenced) {
+            result.completeExceptionally(new RegistryException("The registry node " + self + " is fenced: it has not "
+                    + "heard itself through the broker for " + config.fenceAfter().toMillis() + " ms; try again later"));
         } else if (!joined) {
             waitingForJoin.add(() -> strategy.register(name, target, result));
         } else {
@@ -271,8 +289,11 @@ public final class RegistryNode implements NodeContext {
         }
         long now = runtime.monotonicMillis();
         long silent = now - lastOwnHeartbeat;
-        if (joined && silent > config.fenceAfter().toMillis()) {
-            fence("it heard none of its own heartbeats for " + silent + " ms");
+        if (joined && !fenced && silent > config.fenceAfter().toMillis()) {
+            suspend(silent);
+        }
+        if (fenced && silent > GIVE_UP_AFTER_FENCES * config.fenceAfter().toMillis()) {
+            giveUp("it heard none of its own heartbeats for " + silent + " ms: its inbox is gone");
             return;
         }
         broadcast(new Heartbeat(table.count(self), table.digest(self)));
@@ -293,6 +314,7 @@ public final class RegistryNode implements NodeContext {
         if (sender.equals(self)) {
             if (envelope.body() instanceof Heartbeat) {
                 lastOwnHeartbeat = runtime.monotonicMillis();
+                fenced = false; // heard through the broker again: its inbox exists, nobody took it for dead
             }
             return;
         }

@@ -58,7 +58,7 @@ class SelfFencingTest {
                 channel.queueDelete(a.transport().inbox()); // a's process runs on, but hears nothing any more
             }
 
-            await().atMost(Duration.ofSeconds(5)).until(() -> takenAt.get() != 0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> takenAt.get() != 0);
             assertThat(fenced).extracting(change -> change.name().key()).containsExactly("\"fenced-name\"");
             assertThat(a.whereis("fenced-name").map(Registration::isLocal)).isNotEqualTo(java.util.Optional.of(true));
             assertThat(fencedAt.get()).as("a fenced itself before b took the name").isLessThan(takenAt.get());

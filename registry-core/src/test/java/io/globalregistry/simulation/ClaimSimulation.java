@@ -1,5 +1,6 @@
 package io.globalregistry.simulation;
 
+import io.globalregistry.OwnerChange;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.claim.ClaimStrategy;
@@ -135,7 +136,12 @@ final class ClaimSimulation {
         NodeId id = new NodeId("n" + (nodes.size() % 9), "i" + incarnations++);
         long skew = (long) ((random.nextDouble() * 2 - 1) * 10_000);
         RegistryNode node = new RegistryNode(id, config, network.runtime(id, skew), network.transport(id),
-                change -> log(id + " sees " + change), ClaimStrategy::new);
+                change -> {
+                    log(id + " sees " + change);
+                    if (change.reason() == OwnerChange.Reason.FENCED) {
+                        won.remove(change.name().key(), id); // it gave the name up: I3 no longer applies
+                    }
+                }, ClaimStrategy::new);
         nodes.put(id, node);
         network.attach(id, envelope -> {
             log(id + " <- " + envelope.sender() + " " + envelope.body());
@@ -202,6 +208,9 @@ final class ClaimSimulation {
             stats.cutOffs++;
             forget(cutOff);
             network.isolate(cutOff, brokerNotices);
+            // the node's client notices the dead connection too, up to 3 s after the broker
+            long clientNotices = brokerNotices + random.nextInt(3_000_000);
+            network.at(network.nowMicros() + clientNotices, null, () -> nodes.get(cutOff).connectionLost());
         }
     }
 
@@ -265,6 +274,9 @@ final class ClaimSimulation {
 
     private void checkAgreement() {
         List<NodeId> up = running();
+        if (up.isEmpty()) {
+            return; // every node crashed, left or gave up: nothing to agree on
+        }
         for (String key : NAMES) {
             Map<NodeId, NodeId> seen = new LinkedHashMap<>();
             for (NodeId id : up) {
@@ -290,6 +302,9 @@ final class ClaimSimulation {
 
     private void probeLiveness(long from) {
         List<NodeId> up = running();
+        if (up.isEmpty()) {
+            return;
+        }
         NodeId prober = up.get(random.nextInt(up.size()));
         Map<String, CompletableFuture<RegistrationResult>> probes = new LinkedHashMap<>();
         for (String key : NAMES) {

@@ -143,6 +143,9 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         }
         Slot slot = slotsByGuard.get(change.name());
         if (slot != null) {
+            if (change.reason() == OwnerChange.Reason.FENCED) {
+                stopFenced(slot);
+            }
             LOG.info("Global singleton '" + slot.definition.name() + "' has no owner (" + change.reason()
                     + " by " + change.previousOwner() + "): claiming it");
             claim(slot);
@@ -249,6 +252,22 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
             } else {
                 destroy(definition, bean);
                 registry.unregister(definition.guardName());
+            }
+        }
+    }
+
+    /**
+     * This node fenced itself (it stopped hearing itself through the broker): another node may take the
+     * singleton over at any moment, so the local instance stops now.
+     */
+    private void stopFenced(Slot slot) {
+        synchronized (slot) {
+            Object bean = slot.instance;
+            if (bean != null) {
+                slot.instance = null;
+                destroy(slot.definition, bean);
+                LOG.warn("Global singleton '" + slot.definition.name() + "' stopped on this node: the node fenced "
+                        + "itself and gave its names up; it stands by again");
             }
         }
     }
