@@ -5,6 +5,7 @@ import io.globalregistry.boot.FencingTokenAware;
 import io.globalregistry.boot.GlobalSingleton;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
+import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,9 +46,16 @@ public class SequenceServiceImpl implements SequenceService, FencingTokenAware {
         LOG.info("Sequence stopped on {} at {}", node, value.get());
     }
 
-    @Scheduled(fixedRate = 1000)
+    /**
+     * Runs at the start of every wall-clock second, on the owner only: the cluster logs one tick a second, and
+     * a second with ticks from two nodes would mean two active instances. The line is parsed by the tests:
+     * {@code TICK node=<name> epochSecond=<s> epochMilli=<ms> value=<n> fencingToken=<t>}.
+     */
+    @Scheduled(cron = "* * * * * *")
     void tick() {
-        LOG.info("Sequence tick on {}: at {} (fencing token {})", node, value.get(), fencingToken);
+        Instant now = Instant.now();
+        LOG.info("TICK node={} epochSecond={} epochMilli={} value={} fencingToken={}", node, now.getEpochSecond(),
+                now.toEpochMilli(), value.get(), fencingToken);
     }
 
     @Override
