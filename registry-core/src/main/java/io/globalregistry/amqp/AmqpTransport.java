@@ -8,6 +8,7 @@ import io.globalregistry.engine.NodeTransport;
 import io.globalregistry.engine.RegistryThreads;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.NodeRuntime;
+import io.globalregistry.support.RateLimitedLog;
 import io.globalregistry.wire.EncodedMessage;
 import io.globalregistry.wire.Envelope;
 import io.globalregistry.wire.Message;
@@ -21,10 +22,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import org.springframework.amqp.AmqpException;
 import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
@@ -47,7 +48,6 @@ public final class AmqpTransport implements NodeTransport {
     private static final Logger LOG = LoggerFactory.getLogger(AmqpTransport.class);
     private static final long START_TIMEOUT_MILLIS = 10_000;
     private static final long SHUTDOWN_TIMEOUT_MILLIS = 2_000;
-    private static final long ERROR_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final ConnectionFactory connectionFactory;
     private final boolean ownsConnectionFactory;
@@ -61,7 +61,7 @@ public final class AmqpTransport implements NodeTransport {
     private final PublisherChannel publisher;
     private final CallChannel calls;
     private final ExecutorService checks;
-    private final AtomicLong lastErrorLog = new AtomicLong(System.nanoTime() - ERROR_LOG_INTERVAL_NANOS);
+    private final RateLimitedLog logErrorLog = new RateLimitedLog(LOG, Level.ERROR);
     private volatile DirectMessageListenerContainer container;
     private volatile boolean closed;
     private volatile boolean leaving;
@@ -232,7 +232,7 @@ public final class AmqpTransport implements NodeTransport {
         }
         EncodedMessage encoded = codec.encode(envelope);
         if (encoded.body().length > codec.maxMessageSize()) {
-            logError("Not sending a {} of {} bytes to {}: over max-message-size {}", encoded.type(),
+            logErrorLog.log("Not sending a {} of {} bytes to {}: over max-message-size {}", encoded.type(),
                     encoded.body().length, target, codec.maxMessageSize());
             return;
         }
@@ -248,7 +248,7 @@ public final class AmqpTransport implements NodeTransport {
                 publisher.publish(exchange, target, properties, encoded.body(), onReturned);
             }
         } catch (IOException | RuntimeException e) {
-            logError("Could not publish a {} to {}: {}", encoded.type(), target, BrokerErrors.describe(e));
+            logErrorLog.log("Could not publish a {} to {}: {}", encoded.type(), target, BrokerErrors.describe(e));
         }
     }
 
@@ -385,16 +385,6 @@ public final class AmqpTransport implements NodeTransport {
             } catch (RuntimeException e) {
                 LOG.debug("Closing the connection of {}: {}", self, e.toString());
             }
-        }
-    }
-
-    private void logError(String format, Object... args) {
-        long now = System.nanoTime();
-        long last = lastErrorLog.get();
-        if (now - last >= ERROR_LOG_INTERVAL_NANOS && lastErrorLog.compareAndSet(last, now)) {
-            LOG.error(format + " [at most one such line per 10 s]", args);
-        } else {
-            LOG.debug(format, args);
         }
     }
 

@@ -3,6 +3,7 @@ package io.globalregistry.invoke;
 import io.globalregistry.Registration;
 import io.globalregistry.invoke.TargetMethods.Target;
 import io.globalregistry.membership.NodeId;
+import io.globalregistry.support.RateLimitedLog;
 import io.globalregistry.wire.Message.Call;
 import io.globalregistry.wire.Message.Outcome;
 import io.globalregistry.wire.Message.Reply;
@@ -14,11 +15,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -30,7 +31,6 @@ import tools.jackson.databind.JsonNode;
 final class IncomingCalls {
 
     private static final Logger LOG = LoggerFactory.getLogger(IncomingCalls.class);
-    private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final CallNetwork network;
     private final TargetMethods methods;
@@ -39,7 +39,7 @@ final class IncomingCalls {
     private final long staleAfterNanos;
     private final LongAdder busy = new LongAdder();
     private final LongAdder stale = new LongAdder();
-    private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
+    private final RateLimitedLog warnLog = new RateLimitedLog(LOG, Level.WARN);
     private volatile long lastReceived = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
 
     /**
@@ -60,7 +60,7 @@ final class IncomingCalls {
         Registration registration = network.lookup(call.name());
         if (registration == null || !registration.isLocal()) {
             if (call.oneWay()) {
-                warn("Dropped a one-way call of {} on {}: the name is not registered here", call.method(), call.name());
+                warnLog.log("Dropped a one-way call of {} on {}: the name is not registered here", call.method(), call.name());
             } else {
                 network.reply(caller, new Reply(call.id(), Outcome.NOT_OWNER, null, null, null));
             }
@@ -85,7 +85,7 @@ final class IncomingCalls {
         } catch (RejectedExecutionException e) {
             busy.increment();
             if (call.oneWay()) {
-                warn("Dropped a one-way call of {} on {}: the call executor is full", call.method(), call.name());
+                warnLog.log("Dropped a one-way call of {} on {}: the call executor is full", call.method(), call.name());
             }
             to.accept(new Reply(call.id(), Outcome.BUSY, null, null, null));
         }
@@ -156,7 +156,7 @@ final class IncomingCalls {
     private Consumer<Reply> oneWayOutcome(Call call) {
         return reply -> {
             if (reply.outcome() == Outcome.FAILED || reply.outcome() == Outcome.INVALID) {
-                warn("A one-way call of {} on {} failed: " + reply.errorTypes() + ": " + reply.error(), call.method(),
+                warnLog.log("A one-way call of {} on {} failed: " + reply.errorTypes() + ": " + reply.error(), call.method(),
                         call.name());
             }
         };
@@ -175,15 +175,5 @@ final class IncomingCalls {
     /** How many calls were dropped because they waited longer than call-timeout. */
     long stale() {
         return stale.sum();
-    }
-
-    private void warn(String format, Object... args) {
-        long now = System.nanoTime();
-        long last = lastWarning.get();
-        if (now - last >= WARN_INTERVAL_NANOS && lastWarning.compareAndSet(last, now)) {
-            LOG.warn(format + " [at most one such line per 10 s]", args);
-        } else {
-            LOG.debug(format, args);
-        }
     }
 }

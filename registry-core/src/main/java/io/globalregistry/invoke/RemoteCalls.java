@@ -9,6 +9,7 @@ import io.globalregistry.RegistryException;
 import io.globalregistry.RemoteInvocationException;
 import io.globalregistry.invoke.OutgoingCall.State;
 import io.globalregistry.membership.NodeId;
+import io.globalregistry.support.RateLimitedLog;
 import io.globalregistry.wire.Message.Call;
 import io.globalregistry.wire.Message.Reply;
 import java.util.concurrent.CompletionException;
@@ -19,9 +20,9 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -39,7 +40,6 @@ import tools.jackson.databind.JsonNode;
 final class RemoteCalls {
 
     private static final Logger LOG = LoggerFactory.getLogger(RemoteCalls.class);
-    private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final NodeId self;
     private final CallNetwork network;
@@ -50,7 +50,7 @@ final class RemoteCalls {
     private final PendingCalls pending = new PendingCalls();
     private final DeadInboxes dead = new DeadInboxes();
     private final OwnerWatch owners;
-    private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
+    private final RateLimitedLog warnLog = new RateLimitedLog(LOG, Level.WARN);
     private volatile String closed;
 
     /**
@@ -333,7 +333,7 @@ final class RemoteCalls {
             }
         }
         if (call.plan.oneWay) {
-            warn("Dropped a one-way call: {}", error.getMessage());
+            warnLog.log("Dropped a one-way call: {}", error.getMessage());
         }
         call.result.completeExceptionally(error);
     }
@@ -396,15 +396,5 @@ final class RemoteCalls {
     /** Calls waiting for an owner now. */
     int waitingCount() {
         return owners.size();
-    }
-
-    private void warn(String format, Object... args) {
-        long now = System.nanoTime();
-        long last = lastWarning.get();
-        if (now - last >= WARN_INTERVAL_NANOS && lastWarning.compareAndSet(last, now)) {
-            LOG.warn(format + " [at most one such line per 10 s]", args);
-        } else {
-            LOG.debug(format, args);
-        }
     }
 }
