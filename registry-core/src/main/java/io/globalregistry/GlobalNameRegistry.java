@@ -2,7 +2,9 @@ package io.globalregistry;
 
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.wire.RejectedMessages;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -109,6 +111,22 @@ public interface GlobalNameRegistry extends AutoCloseable {
     DeliveryStats deliveries();
 
     /** Leaves the cluster gracefully: unregisters every owned name, says goodbye, then disconnects. */
+    /**
+     * When this node last heard each other member (wall-clock time, as this node's clock sees it):
+     * a heartbeat or any other message. This node is not included.
+     */
+    default Map<NodeId, Instant> lastHeartbeats() {
+        return Map.of();
+    }
+
+    /**
+     * Whether this node is fenced: it has not heard itself through the broker for fence-after, or
+     * lost its connection, so it gave its names up (see PROTOCOL.md "Self-fencing").
+     */
+    default boolean isFenced() {
+        return false;
+    }
+
     @Override
     void close();
 }

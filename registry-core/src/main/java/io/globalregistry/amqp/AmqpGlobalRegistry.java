@@ -10,7 +10,9 @@ import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.wire.RejectedMessages;
 import io.globalregistry.wire.WireCodec;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -304,6 +306,16 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
     @Override
     public Set<NodeId> members() {
         return engine.members();
+    }
+
+    @Override
+    public boolean isFenced() {
+        return engine.isFenced();
+    }
+
+    @Override
+    public Map<NodeId, Instant> lastHeartbeats() {
+        return engine.lastHeartbeats();
     }
 
     @Override

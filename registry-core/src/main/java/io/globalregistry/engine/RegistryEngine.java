@@ -10,31 +10,35 @@ import io.globalregistry.RegistrationTimeoutException;
 import io.globalregistry.RegistryException;
 import io.globalregistry.claim.ClaimStrategy;
 import io.globalregistry.invoke.Invocations;
+import io.globalregistry.membership.Membership;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.name.GlobalName;
 import io.globalregistry.name.NameCodec;
-import io.globalregistry.protocol.NodeRuntime;
 import io.globalregistry.protocol.NodeRuntime.Cancellable;
+import io.globalregistry.protocol.NodeRuntime;
 import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.protocol.RegistryNode;
 import io.globalregistry.wire.Envelope;
 import io.globalregistry.wire.Message;
 import io.globalregistry.wire.RejectedMessages;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
@@ -333,6 +337,25 @@ public final class RegistryEngine implements GlobalNameRegistry {
     @Override
     public DeliveryStats deliveries() {
         return deliveries.stats();
+    }
+
+    @Override
+    public Map<NodeId, Instant> lastHeartbeats() {
+        checkOpen();
+        return Collections.unmodifiableMap(loop.call(() -> {
+            long wall = runtime.wallClockMillis();
+            long monotonic = runtime.monotonicMillis();
+            Map<NodeId, Instant> heard = new TreeMap<>();
+            for (Membership.Member member : node.membership().members()) {
+                heard.put(member.id(), Instant.ofEpochMilli(wall - (monotonic - member.lastHeard())));
+            }
+            return heard;
+        }));
+    }
+
+    @Override
+    public boolean isFenced() {
+        return !closed.get() && loop.call(node::isFenced);
     }
 
     /** Whether {@link #close()} (or {@link #halt()}) was called. */

@@ -87,6 +87,8 @@ class SelfFencingTest {
 
             await().atMost(Duration.ofSeconds(3)).until(() -> fencedAt.get() != 0);
             assertThat(a.whereis("dropped-name")).isEmpty();
+            assertThat(a.isFenced()).isTrue();
+            assertThat(b.isFenced()).isFalse();
             await().atMost(Duration.ofSeconds(3)).until(() -> b.whereis("dropped-name").isEmpty());
             assertThat(b.register("dropped-name", "standby").registered()).isTrue();
             System.out.printf("[self-fencing] connection dropped; a fenced after %d ms%n",

@@ -166,6 +166,9 @@ class SampleAppClusterTests {
         assertThat(nodeId).startsWith(owner);
         assertThat(endpoint.get("strategy").asString()).isEqualTo("claim");
         assertThat(endpoint.get("members")).hasSize(3);
+        assertThat(endpoint.get("lastHeartbeats").propertyNames()).hasSize(2) // the two other members
+                .allSatisfy(member -> assertThat(java.time.Instant.parse(endpoint.get("lastHeartbeats").get(member).asString()))
+                        .isAfter(java.time.Instant.now().minusSeconds(5)));
         Map<String, JsonNode> byName = new TreeMap<>();
         for (JsonNode registration : endpoint.get("registrations")) {
             byName.put(registration.get("name").asString(), registration);

@@ -11,7 +11,9 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -48,7 +50,10 @@ public class GlobalRegistryEndpoint {
                 .sorted(Comparator.comparing((Registration r) -> r.name().key()))
                 .map(GlobalRegistryEndpoint::describe)
                 .toList();
-        return new RegistryDescriptor(registry.nodeId().toString(), strategy, null, members, registrations);
+        Map<String, String> lastHeartbeats = new TreeMap<>();
+        registry.lastHeartbeats().forEach((member, heard) -> lastHeartbeats.put(member.toString(), heard.toString()));
+        return new RegistryDescriptor(registry.nodeId().toString(), strategy, null, members, lastHeartbeats,
+                registrations);
     }
 
     /** One registration, or {@code null} (404) when this node knows nothing of {@code name}. */
@@ -85,11 +90,12 @@ public class GlobalRegistryEndpoint {
      * @param leader the leader node's id; null for the claim strategy, which has none (written as null,
      *               not left out)
      * @param members the ids of the members, this node included
+     * @param lastHeartbeats when this node last heard each other member (ISO-8601 instant)
      * @param registrations every registration this node knows, by name
      */
     public record RegistryDescriptor(String node, String strategy,
                                      @JsonInclude(JsonInclude.Include.ALWAYS) String leader, List<String> members,
-                                     List<RegistrationDescriptor> registrations) implements OperationResponseBody {
+                                     Map<String, String> lastHeartbeats, List<RegistrationDescriptor> registrations) implements OperationResponseBody {
     }
 
     /**

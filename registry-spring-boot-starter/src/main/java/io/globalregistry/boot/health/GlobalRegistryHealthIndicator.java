@@ -9,10 +9,9 @@ import org.springframework.boot.health.contributor.Health;
 
 /**
  * The health of this registry node: UP with the node id, the number of members it sees and the
- * number of names it owns; DOWN once the node is closed, or when its event loop does not answer.
- *
- * <p>It cannot tell yet whether the node's broker connection is alive: the registry offers no such
- * signal (self-fencing, which watches the node's own heartbeats, will).
+ * number of names it owns; DOWN once the node is closed, when its event loop does not answer, or
+ * while it is fenced (it does not hear itself through the broker, or lost its connection, so it
+ * gave its names up).
  */
 public class GlobalRegistryHealthIndicator extends AbstractHealthIndicator {
 
@@ -29,6 +28,11 @@ public class GlobalRegistryHealthIndicator extends AbstractHealthIndicator {
         int members;
         List<Registration> registrations;
         try {
+            if (registry.isFenced()) {
+                builder.down().withDetail("error", "fenced: this node does not hear itself through the broker "
+                        + "(or lost its connection) and gave its names up");
+                return;
+            }
             members = registry.members().size();
             registrations = registry.registrations();
         } catch (IllegalStateException closed) {

@@ -70,7 +70,7 @@ class GlobalRegistryEndpointTests {
 
                     JsonNode json = context.getBean(EndpointJsonMapper.class).get().valueToTree(descriptor);
                     assertThat(json.propertyNames()).containsExactlyInAnyOrder("node", "strategy", "leader", "members",
-                            "registrations");
+                            "lastHeartbeats", "registrations");
                     assertThat(json.get("leader").isNull()).isTrue();
                     JsonNode first = json.get("registrations").get(0);
                     assertThat(first.propertyNames()).containsExactlyInAnyOrder("name", "state", "owner", "since",

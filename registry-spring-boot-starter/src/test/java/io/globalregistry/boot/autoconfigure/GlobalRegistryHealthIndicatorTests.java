@@ -57,4 +57,24 @@ class GlobalRegistryHealthIndicatorTests {
                     assertThat(context).doesNotHaveBean(GlobalRegistryHealthIndicator.class);
                 });
     }
+
+    @Test
+    void healthWhenNodeIsFencedShouldBeDown() {
+        io.globalregistry.membership.NodeId node = io.globalregistry.membership.NodeId.fresh("fenced");
+        GlobalNameRegistry fenced = (GlobalNameRegistry) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {GlobalNameRegistry.class}, (proxy, method, args) -> {
+                    switch (method.getName()) {
+                        case "isFenced":
+                            return true;
+                        case "nodeId":
+                            return node;
+                        default:
+                            throw new UnsupportedOperationException(method.getName());
+                    }
+                });
+        Health health = new GlobalRegistryHealthIndicator(fenced).health();
+        assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(health.getDetails()).containsEntry("node", node.toString())
+                .hasEntrySatisfying("error", error -> assertThat(error.toString()).contains("fenced"));
+    }
 }
