@@ -5,6 +5,7 @@ import io.globalregistry.Registration;
 import io.globalregistry.RemoteInvocationException;
 import io.globalregistry.invoke.MethodPlan.Kind;
 import io.globalregistry.membership.NodeId;
+import io.globalregistry.support.RateLimitedLog;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -12,10 +13,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -28,8 +28,7 @@ import tools.jackson.databind.JsonNode;
 final class ProxyHandler implements InvocationHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
-    private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private static final AtomicLong LAST_WARNING = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
+    private static final RateLimitedLog ONE_WAY_FAILURES = new RateLimitedLog(LOG, Level.WARN);
 
     private final String key;
     private final Class<?> type;
@@ -87,7 +86,7 @@ final class ProxyHandler implements InvocationHandler {
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
             if (plan.oneWay) {
-                warn(plan, cause);
+                ONE_WAY_FAILURES.log("The one-way call {} on {} failed", plan.display, key, cause);
                 return null;
             }
             if (cause instanceof RuntimeException || cause instanceof Error || declares(plan, cause)) {
@@ -151,16 +150,6 @@ final class ProxyHandler implements InvocationHandler {
                 return "GlobalProxy[" + type.getName() + " -> " + key + "]";
             default:
                 throw new IllegalStateException("Unexpected Object method " + method);
-        }
-    }
-
-    private void warn(MethodPlan plan, Throwable error) {
-        long now = System.nanoTime();
-        long last = LAST_WARNING.get();
-        if (now - last >= WARN_INTERVAL_NANOS && LAST_WARNING.compareAndSet(last, now)) {
-            LOG.warn("The one-way call {} on {} failed [at most one such line per 10 s]", plan.display, key, error);
-        } else {
-            LOG.debug("The one-way call {} on {} failed", plan.display, key, error);
         }
     }
 }

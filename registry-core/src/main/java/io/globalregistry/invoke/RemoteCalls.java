@@ -307,22 +307,15 @@ final class RemoteCalls {
 
     /** The deadline of {@code call} passed. */
     void expire(OutgoingCall call) {
-        State was;
-        long id;
-        synchronized (call) {
-            if (call.state == State.DONE) {
-                return;
-            }
-            was = call.state;
-            id = call.id;
-            call.state = State.DONE;
+        Ending ending = markDone(call);
+        if (ending == null) {
+            return;
         }
+        forget(call, ending);
         Throwable error;
-        if (was == State.SENT) {
-            pending.remove(id, call);
+        if (ending.was() == State.SENT) {
             error = new CallTimeoutException(call.key, call.plan.display, call.owner, timeoutMillis, true);
         } else {
-            owners.cancel(call.key, call);
             Registration now = network.lookup(call.key);
             if (call.owner == null && now == null) {
                 error = new NoSuchNameException(call.key, "no node owned it within " + timeoutMillis + " ms, so "
@@ -340,25 +333,40 @@ final class RemoteCalls {
 
     /** Ends {@code call} with {@code error} wherever it is. */
     private void end(OutgoingCall call, Throwable error) {
-        State was;
-        long id;
-        synchronized (call) {
-            if (call.state == State.DONE) {
-                return;
-            }
-            was = call.state;
-            id = call.id;
-            call.state = State.DONE;
+        Ending ending = markDone(call);
+        if (ending == null) {
+            return;
         }
-        if (was == State.SENT) {
-            pending.remove(id, call);
-        } else {
-            owners.cancel(call.key, call);
-        }
+        forget(call, ending);
         if (call.timer != null) {
             call.timer.cancel(false);
         }
         call.result.completeExceptionally(error);
+    }
+
+    /** Where a call was when it ended: waiting for a reply (SENT, under {@code id}) or for an owner. */
+    private record Ending(State was, long id) {
+    }
+
+    /** Marks {@code call} done; returns where it was, or null when it had ended already. */
+    private static Ending markDone(OutgoingCall call) {
+        synchronized (call) {
+            if (call.state == State.DONE) {
+                return null;
+            }
+            Ending ending = new Ending(call.state, call.id);
+            call.state = State.DONE;
+            return ending;
+        }
+    }
+
+    /** Takes an ended call out of the table it waited in. */
+    private void forget(OutgoingCall call, Ending ending) {
+        if (ending.was() == State.SENT) {
+            pending.remove(ending.id(), call);
+        } else {
+            owners.cancel(call.key, call);
+        }
     }
 
     /** Ends every call under way with a {@link RegistryException} saying {@code why}; later calls fail at once. */

@@ -7,7 +7,7 @@ import org.slf4j.event.Level;
 
 /**
  * Logs at most one line per ten seconds at the given level (the others go to DEBUG), so a flood
- * of bad messages or failing publishes never floods the log. Thread-safe.
+ * of bad messages or failing publishes never floods the log. ERROR, WARN or INFO. Thread-safe.
  */
 public final class RateLimitedLog {
 
@@ -27,7 +27,14 @@ public final class RateLimitedLog {
         long now = System.nanoTime();
         long previous = last.get();
         if (now - previous >= INTERVAL_NANOS && last.compareAndSet(previous, now)) {
-            logger.atLevel(level).log(format + " [at most one such line per 10 s]", args);
+            String line = format + " [at most one such line per 10 s]";
+            if (level == Level.ERROR) {
+                logger.error(line, args); // a trailing Throwable argument is logged as the cause
+            } else if (level == Level.WARN) {
+                logger.warn(line, args);
+            } else {
+                logger.info(line, args);
+            }
         } else {
             logger.debug(format, args);
         }
