@@ -20,11 +20,14 @@ import java.util.Objects;
  * @param security whether messages are signed (HMAC-SHA256) and checked
  * @param fenceAfter how long a node goes without hearing its own heartbeat through the broker before it
  *                   gives up its names (self-fencing); must stay below the broker's connection heartbeat timeout
+ * @param strategy how the cluster decides who owns a name; every node of a cluster must use the same
+ * @param leaderRetry under {@link Strategy#LEADER}: how often a node that is not the leader tries to become it
  */
 public record RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter,
                              Duration claimTimeout, Duration joinWindow, int maxMessageSize,
                              ClaimOrdering claimOrdering, Duration callTimeout, int callThreads, int callQueue,
-                             SecurityConfig security, Duration fenceAfter) {
+                             SecurityConfig security, Duration fenceAfter, Strategy strategy,
+                             Duration leaderRetry) {
 
     /** The default self-fencing delay: 1 s. */
     public static final Duration DEFAULT_FENCE_AFTER = Duration.ofSeconds(1);
@@ -34,6 +37,17 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public static final int DEFAULT_CALL_THREADS = 8;
     /** The default number of incoming calls that may wait for a thread: 256. */
     public static final int DEFAULT_CALL_QUEUE = 256;
+
+    /** The default leader retry: 250 ms. */
+    public static final Duration DEFAULT_LEADER_RETRY = Duration.ofMillis(250);
+
+    /** How a cluster decides who owns a name (DESIGN 5 and 6). */
+    public enum Strategy {
+        /** Every member votes on each claim (kz_globals, hardened); every node holds the whole table. */
+        CLAIM,
+        /** One leader, elected by the broker, decides alone; other nodes keep a read-through cache (leader_registry). */
+        LEADER
+    }
 
     /** How claims are ordered. */
     public enum ClaimOrdering {
@@ -53,6 +67,8 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         Objects.requireNonNull(claimOrdering, "claimOrdering");
         Objects.requireNonNull(security, "security");
         positive(fenceAfter, "fence-after");
+        Objects.requireNonNull(strategy, "strategy");
+        positive(leaderRetry, "leader-retry");
         if (fenceAfter.compareTo(heartbeatInterval) <= 0) {
             throw new IllegalArgumentException("fence-after (" + fenceAfter
                     + ") must be longer than heartbeat-interval (" + heartbeatInterval + ")");
@@ -76,7 +92,8 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter, Duration claimTimeout,
                           Duration joinWindow, int maxMessageSize, ClaimOrdering claimOrdering) {
         this(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
-                DEFAULT_CALL_TIMEOUT, DEFAULT_CALL_THREADS, DEFAULT_CALL_QUEUE, SecurityConfig.NONE, DEFAULT_FENCE_AFTER);
+                DEFAULT_CALL_TIMEOUT, DEFAULT_CALL_THREADS, DEFAULT_CALL_QUEUE, SecurityConfig.NONE, DEFAULT_FENCE_AFTER,
+                Strategy.CLAIM, DEFAULT_LEADER_RETRY);
     }
 
     /**
@@ -90,51 +107,72 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
 
     public RegistryConfig withHeartbeat(Duration interval, Duration suspect) {
         return new RegistryConfig(cluster, interval, suspect, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
-                callTimeout, callThreads, callQueue, security, fenceAfter);
+                callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
+                leaderRetry);
     }
 
     public RegistryConfig withClaimTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, timeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
+                leaderRetry);
     }
 
     public RegistryConfig withJoinWindow(Duration window) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, window, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
+                leaderRetry);
     }
 
     public RegistryConfig withMaxMessageSize(int bytes) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, bytes,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
+                leaderRetry);
     }
 
     public RegistryConfig withClaimOrdering(ClaimOrdering ordering) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                ordering, callTimeout, callThreads, callQueue, security, fenceAfter);
+                ordering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
+                leaderRetry);
     }
 
     /** The same with another call timeout. */
     public RegistryConfig withCallTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, timeout, callThreads, callQueue, security, fenceAfter);
+                claimOrdering, timeout, callThreads, callQueue, security, fenceAfter, strategy,
+                leaderRetry);
     }
 
     /** The same with another call executor: {@code threads} threads, {@code queue} calls waiting at most. */
     public RegistryConfig withCallExecutor(int threads, int queue) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, threads, queue, security, fenceAfter);
+                claimOrdering, callTimeout, threads, queue, security, fenceAfter, strategy,
+                leaderRetry);
     }
 
     /** The same with other security settings. */
     public RegistryConfig withSecurity(SecurityConfig settings) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, settings, fenceAfter);
+                claimOrdering, callTimeout, callThreads, callQueue, settings, fenceAfter, strategy,
+                leaderRetry);
     }
 
     /** The same with another self-fencing delay. */
     public RegistryConfig withFenceAfter(Duration fence) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fence);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fence, strategy,
+                leaderRetry);
+    }
+
+    /** The same with another registration strategy. */
+    public RegistryConfig withStrategy(Strategy kind) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, kind, leaderRetry);
+    }
+
+    /** The same with another leader retry interval. */
+    public RegistryConfig withLeaderRetry(Duration retry) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, retry);
     }
 
     /** How long a grant binds the granting node: long enough to outlive any claim that can still win. */
