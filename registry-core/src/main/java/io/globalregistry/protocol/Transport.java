@@ -32,4 +32,23 @@ public interface Transport {
      */
     default void disconnect() {
     }
+
+    /**
+     * Strategy {@code leader}: publishes to the cluster's leader queue, whichever node holds it.
+     * If no node holds it, the broker returns the message and {@code onReturned} runs on the loop.
+     */
+    default void sendToLeader(Envelope envelope, Runnable onReturned) {
+        throw new UnsupportedOperationException("This transport has no leader queue");
+    }
+
+    /**
+     * Strategy {@code leader}: contends for the cluster's leader queue, the broker-arbitrated lock
+     * of leadership, until the transport is closed or disconnected. A node that does not hold it
+     * tries again every {@code retryMillis}; the holder loses it only with its connection. When this
+     * node gains it, {@code elected} runs on the loop and messages sent to the leader queue arrive
+     * like any other inbound message; when it loses it, {@code deposed} runs on the loop.
+     */
+    default void contendForLeadership(long retryMillis, Runnable elected, Runnable deposed) {
+        throw new UnsupportedOperationException("This transport has no leader election");
+    }
 }
