@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The broker objects of one cluster: the topic exchange {@code global-registry.<cluster>}, each
- * node's inbox {@code global-registry.<cluster>.node.<nodeId>}, and the routing keys {@code all}
+ * node's inbox {@code global-registry.<cluster>.node.<nodeId>}, the leader queue
+ * {@code global-registry.<cluster>.leader} (strategy {@code leader}), and the routing keys {@code all}
  * (broadcasts) and {@code node.<nodeId>} (one node).
  */
 final class AmqpNames {
@@ -24,6 +25,14 @@ final class AmqpNames {
 
     static String inbox(String cluster, NodeId node) {
         return exchange(cluster) + ".node." + node;
+    }
+
+    /**
+     * The queue whose holder is the cluster's leader; bound to nothing (requests reach it through the
+     * default exchange). Never longer than an inbox name, so {@link #checkCluster} covers it.
+     */
+    static String leader(String cluster) {
+        return exchange(cluster) + ".leader";
     }
 
     static String directKey(NodeId node) {

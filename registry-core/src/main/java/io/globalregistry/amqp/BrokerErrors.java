@@ -10,6 +10,8 @@ import com.rabbitmq.client.ShutdownSignalException;
 final class BrokerErrors {
 
     static final int NOT_FOUND = 404;
+    static final int RESOURCE_LOCKED = 405;
+    static final int NOT_ALLOWED = 530;
 
     private BrokerErrors() {
     }
@@ -17,6 +19,29 @@ final class BrokerErrors {
     /** Whether {@code failure} is a channel closed by the broker with 404 NOT_FOUND (e.g. a passive declare of a missing queue). */
     static boolean isNotFound(Throwable failure) {
         return channelCloseCode(failure) == NOT_FOUND;
+    }
+
+    /**
+     * Whether {@code failure} is the broker refusing an exclusive queue another connection holds:
+     * RabbitMQ closes the channel with 405 RESOURCE_LOCKED, Qpid Broker-J the connection with
+     * 530 NOT_ALLOWED ("exclusive, but not created on this Connection").
+     */
+    static boolean isExclusiveElsewhere(Throwable failure) {
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 16; t = t.getCause(), depth++) {
+            if (t instanceof ShutdownSignalException) {
+                Object reason = ((ShutdownSignalException) t).getReason();
+                if (reason instanceof AMQP.Channel.Close) {
+                    return ((AMQP.Channel.Close) reason).getReplyCode() == RESOURCE_LOCKED;
+                }
+                if (reason instanceof AMQP.Connection.Close) {
+                    int code = ((AMQP.Connection.Close) reason).getReplyCode();
+                    return code == RESOURCE_LOCKED || code == NOT_ALLOWED;
+                }
+                return false;
+            }
+        }
+        return false;
     }
 
     /** The reply code of the broker's channel close behind {@code failure}, or -1 if there is none. */

@@ -17,7 +17,8 @@ import org.springframework.amqp.core.MessageProperties;
 /**
  * Consumes a node's inbox on the listener thread: checks the size, decodes and validates, then
  * hands the envelope to the node on its event loop. A bad message is counted and dropped; this
- * listener never throws, so it never stops its container.
+ * listener never throws, so it never stops its container. The leader queue's listener
+ * ({@link #queued}) does the same but queues every envelope on the loop.
  */
 final class InboxListener implements MessageListener {
 
@@ -27,12 +28,30 @@ final class InboxListener implements MessageListener {
     private final RejectedMessages rejected;
     private final NodeRuntime runtime;
     private final Consumer<Envelope> inbound;
+    private final boolean queued;
 
+    /** Runs {@code inbound} on the listener thread under the loop's lock ({@link NodeRuntime#runNow}), saving a thread hop. */
     InboxListener(WireCodec codec, RejectedMessages rejected, NodeRuntime runtime, Consumer<Envelope> inbound) {
+        this(codec, rejected, runtime, inbound, false);
+    }
+
+    private InboxListener(WireCodec codec, RejectedMessages rejected, NodeRuntime runtime, Consumer<Envelope> inbound,
+                          boolean queued) {
         this.codec = codec;
         this.rejected = rejected;
         this.runtime = runtime;
         this.inbound = inbound;
+        this.queued = queued;
+    }
+
+    /**
+     * The same checks, but {@code inbound} is queued on the loop ({@link NodeRuntime#execute}) behind
+     * the tasks queued before the message came: the leader queue's messages must follow the
+     * {@code elected} callback queued before it is consumed (see {@link LeaderElection}).
+     */
+    static InboxListener queued(WireCodec codec, RejectedMessages rejected, NodeRuntime runtime,
+                                Consumer<Envelope> inbound) {
+        return new InboxListener(codec, rejected, runtime, inbound, true);
     }
 
     @Override
@@ -46,7 +65,11 @@ final class InboxListener implements MessageListener {
             MessageProperties properties = message.getMessageProperties();
             Envelope envelope = codec.decode(new EncodedMessage(properties.getType(), properties.getContentType(),
                     properties.getHeaders(), body));
-            runtime.runNow(() -> inbound.accept(envelope));
+            if (queued) {
+                runtime.execute(() -> inbound.accept(envelope));
+            } else {
+                runtime.runNow(() -> inbound.accept(envelope));
+            }
         } catch (RejectedMessageException e) {
             rejected.record(e);
         } catch (RuntimeException e) {
