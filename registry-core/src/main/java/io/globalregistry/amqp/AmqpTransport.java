@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 import org.springframework.amqp.AmqpException;
 import org.springframework.amqp.core.AcknowledgeMode;
+import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionListener;
@@ -42,12 +43,20 @@ import org.springframework.amqp.rabbit.listener.ListenerContainerConsumerFailedE
  * Broadcasts are plain publishes; direct messages are mandatory and a basic.return runs their
  * {@code onReturned} on the loop (see {@link PublisherChannel}); liveness is a passive
  * declare of the member's inbox on a throwaway channel. Publishing never waits for the broker.
+ *
+ * <p>Strategy {@code leader}: the cluster's leader queue is held, exclusive, by the leader's
+ * election connection, a second connection opened from the same broker settings (see
+ * {@link LeaderElection}); its messages are checked and handed to the node like the inbox's.
+ * Requests to the leader go through the default exchange to that queue, mandatory, so a
+ * basic.return proves that no node leads.
  */
 public final class AmqpTransport implements NodeTransport {
 
     private static final Logger LOG = LoggerFactory.getLogger(AmqpTransport.class);
     private static final long START_TIMEOUT_MILLIS = 10_000;
     private static final long SHUTDOWN_TIMEOUT_MILLIS = 2_000;
+    /** The default exchange: routes by queue name. */
+    private static final String DEFAULT_EXCHANGE = "";
 
     private final ConnectionFactory connectionFactory;
     private final boolean ownsConnectionFactory;
@@ -55,6 +64,7 @@ public final class AmqpTransport implements NodeTransport {
     private final String cluster;
     private final String exchange;
     private final String inbox;
+    private final String leaderQueue;
     private final WireCodec codec;
     private final RejectedMessages rejected;
     private final NodeRuntime runtime;
@@ -63,6 +73,8 @@ public final class AmqpTransport implements NodeTransport {
     private final ExecutorService checks;
     private final RateLimitedLog logErrorLog = new RateLimitedLog(LOG, Level.ERROR);
     private volatile DirectMessageListenerContainer container;
+    private volatile Consumer<Envelope> inbound;
+    private LeaderElection election; // guarded by this
     private volatile boolean closed;
     private volatile boolean leaving;
     private volatile boolean crashed;
@@ -85,6 +97,7 @@ public final class AmqpTransport implements NodeTransport {
         AmqpNames.checkCluster(cluster, self);
         this.exchange = AmqpNames.exchange(cluster);
         this.inbox = AmqpNames.inbox(cluster, self);
+        this.leaderQueue = AmqpNames.leader(cluster);
         this.codec = Objects.requireNonNull(codec, "codec");
         this.rejected = Objects.requireNonNull(rejected, "rejected");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
@@ -110,6 +123,11 @@ public final class AmqpTransport implements NodeTransport {
     /** The name of the cluster's exchange. */
     public String exchange() {
         return exchange;
+    }
+
+    /** The name of the cluster's leader queue (strategy {@code leader}). */
+    public String leaderQueue() {
+        return leaderQueue;
     }
 
     @Override
@@ -140,14 +158,20 @@ public final class AmqpTransport implements NodeTransport {
 
     /**
      * Drops the connection abruptly while the node runs on, as a network failure would (unlike
-     * {@link #abortConnection()}, the node is not told it crashed). For tests.
+     * {@link #abortConnection()}, the node is not told it crashed), the election connection too:
+     * a leader is deposed and, like the others, goes on contending. For tests.
      */
     public void dropConnection() {
+        LeaderElection contending = election();
+        if (contending != null) {
+            contending.dropConnection();
+        }
         connectionFactory.createConnection().getDelegate().abort();
     }
 
     @Override
     public void start(Consumer<Envelope> inbound) {
+        this.inbound = Objects.requireNonNull(inbound, "inbound");
         declare();
         CompletableFuture<Void> consuming = new CompletableFuture<>();
         DirectMessageListenerContainer listener = new DirectMessageListenerContainer(connectionFactory);
@@ -202,7 +226,7 @@ public final class AmqpTransport implements NodeTransport {
 
     @Override
     public void broadcast(Envelope envelope) {
-        publish(envelope, AmqpNames.BROADCAST_KEY, null);
+        toExchange(envelope, AmqpNames.BROADCAST_KEY, null);
     }
 
     /** Calls and replies may be sent from any thread (they go on the thread-safe {@link CallChannel}); other messages from the loop. */
@@ -210,23 +234,101 @@ public final class AmqpTransport implements NodeTransport {
     public void send(NodeId to, Envelope envelope, Runnable onReturned) {
         Objects.requireNonNull(onReturned, "onReturned");
         if (envelope.body() instanceof Message.Call) {
-            publish(envelope, AmqpNames.inbox(cluster, to), onReturned, true);
+            String queue = AmqpNames.inbox(cluster, to);
+            publish(envelope, queue, (properties, body) -> calls.publish(queue, properties, body, onReturned));
         } else if (envelope.body() instanceof Message.Reply) {
-            publish(envelope, AmqpNames.inbox(cluster, to), null, true);
+            String queue = AmqpNames.inbox(cluster, to);
+            publish(envelope, queue, (properties, body) -> calls.publish(queue, properties, body, null));
         } else {
-            publish(envelope, AmqpNames.directKey(to), onReturned);
+            toExchange(envelope, AmqpNames.directKey(to), onReturned);
         }
     }
 
-    private void publish(Envelope envelope, String routingKey, Runnable onReturned) {
-        publish(envelope, routingKey, onReturned, false);
+    /**
+     * From the loop, on the protocol's {@link PublisherChannel} (so it stays in order with this
+     * node's other messages): through the default exchange to the leader queue, mandatory.
+     */
+    @Override
+    public void sendToLeader(Envelope envelope, Runnable onReturned) {
+        Objects.requireNonNull(onReturned, "onReturned");
+        publish(envelope, leaderQueue, (properties, body) ->
+                publisher.publish(DEFAULT_EXCHANGE, leaderQueue, properties, body, onReturned));
     }
 
     /**
-     * Encodes and publishes, unless closed or too large; a failure is logged, never thrown on the loop.
-     * {@code toQueue}: on the call channel, {@code target} being the inbox queue; else on the exchange with key {@code target}.
+     * Contends on a connection of its own, opened from the RabbitMQ settings of this transport's
+     * factory (which must then be an {@link AbstractConnectionFactory}, as the builder's is). The
+     * leader queue's messages reach the {@code inbound} of {@link #start}, checked like the inbox's.
+     * Returns at once; ends with {@link #close()}, {@link #disconnect()} or {@link #abortConnection()}.
+     *
+     * @throws IllegalStateException if the transport is not started, already contends, or has no RabbitMQ settings
      */
-    private void publish(Envelope envelope, String target, Runnable onReturned, boolean toQueue) {
+    @Override
+    public void contendForLeadership(long retryMillis, Runnable elected, Runnable deposed) {
+        Objects.requireNonNull(elected, "elected");
+        Objects.requireNonNull(deposed, "deposed");
+        Consumer<Envelope> started = inbound;
+        if (started == null) {
+            throw new IllegalStateException("Start the transport of " + self + " before it contends for leadership");
+        }
+        if (!(connectionFactory instanceof AbstractConnectionFactory)) {
+            throw new IllegalStateException("Leader election opens a connection of its own from the RabbitMQ settings"
+                    + " of the node's connection factory, which must be an AbstractConnectionFactory (e.g. a"
+                    + " CachingConnectionFactory); got a " + connectionFactory.getClass().getName());
+        }
+        synchronized (this) {
+            if (election != null) {
+                throw new IllegalStateException(self + " already contends for leadership");
+            }
+            if (closed || crashed) {
+                LOG.debug("{} is closed; it does not contend for leadership", self);
+                return;
+            }
+            election = new LeaderElection(((AbstractConnectionFactory) connectionFactory).getRabbitConnectionFactory(),
+                    self, leaderQueue, runtime, InboxListener.queued(codec, rejected, runtime, started), retryMillis,
+                    elected, deposed);
+            election.start();
+        }
+    }
+
+    /** Whether this node holds the leader queue now, as far as it knows (false when it does not contend). */
+    public boolean isLeader() {
+        LeaderElection contending = election();
+        return contending != null && contending.isLeader();
+    }
+
+    private synchronized LeaderElection election() {
+        return election;
+    }
+
+    /** Ends the election, if any, without a {@code deposed} callback; {@code abort} for a crash. */
+    private void endElection(boolean abort) {
+        LeaderElection contending;
+        synchronized (this) {
+            contending = election;
+        }
+        if (contending != null) {
+            contending.close(abort);
+        }
+    }
+
+    /** On the protocol's {@link PublisherChannel} to the cluster's exchange; mandatory with {@code onReturned}. */
+    private void toExchange(Envelope envelope, String routingKey, Runnable onReturned) {
+        publish(envelope, routingKey, (properties, body) -> publisher.publish(exchange, routingKey, properties, body,
+                onReturned));
+    }
+
+    /** Publishes an encoded message on one of the channels. */
+    @FunctionalInterface
+    private interface Publish {
+        void to(AMQP.BasicProperties.Builder properties, byte[] body) throws IOException;
+    }
+
+    /**
+     * Encodes and publishes with {@code publish}, unless closed or too large; a failure is logged,
+     * never thrown on the loop. {@code target} names the queue or routing key for the logs.
+     */
+    private void publish(Envelope envelope, String target, Publish publish) {
         if (closed || crashed) {
             return;
         }
@@ -242,11 +344,7 @@ public final class AmqpTransport implements NodeTransport {
                 .deliveryMode(1)
                 .headers(encoded.headers());
         try {
-            if (toQueue) {
-                calls.publish(target, properties, encoded.body(), onReturned);
-            } else {
-                publisher.publish(exchange, target, properties, encoded.body(), onReturned);
-            }
+            publish.to(properties, encoded.body());
         } catch (IOException | RuntimeException e) {
             logErrorLog.log("Could not publish a {} to {}: {}", encoded.type(), target, BrokerErrors.describe(e));
         }
@@ -310,12 +408,13 @@ public final class AmqpTransport implements NodeTransport {
     }
 
     /**
-     * Cuts the connection abruptly, as a crash would: nothing more is published, the connection is
-     * aborted (so the broker deletes the auto-delete inbox) and the container is stopped so it does
-     * not reconnect. For tests.
+     * Cuts the connection abruptly, as a crash would: nothing more is published, the connection and
+     * the election connection are aborted (so the broker deletes the auto-delete inbox and frees the
+     * leader queue at once) and the container is stopped so it does not reconnect. For tests.
      */
     public void abortConnection() {
         crashed = true;
+        endElection(true);
         try {
             connectionFactory.createConnection().getDelegate().abort();
         } catch (RuntimeException e) {
@@ -331,10 +430,12 @@ public final class AmqpTransport implements NodeTransport {
     }
 
     /**
-     * Leaves: stops consuming (what was delivered is still handled: a call is answered
-     * {@code NOT_OWNER} once the names are gone), deletes the inbox (a call sent to this node from
-     * then on is returned to its sender, who goes to the name's next owner, instead of vanishing
-     * with the queue when the connection closes), and only then stops publishing and disconnects.
+     * Leaves: gives the leader queue up if it contends (requests to the leader are returned to their
+     * senders from then on, until another node holds it), stops consuming (what was delivered is
+     * still handled: a call is answered {@code NOT_OWNER} once the names are gone), deletes the inbox
+     * (a call sent to this node from then on is returned to its sender, who goes to the name's next
+     * owner, instead of vanishing with the queue when the connection closes), and only then stops
+     * publishing and disconnects.
      */
     @Override
     public void close() {
@@ -342,6 +443,7 @@ public final class AmqpTransport implements NodeTransport {
             return;
         }
         leaving = true;
+        endElection(crashed);
         stopContainer();
         if (!crashed) {
             deleteInbox();
