@@ -104,6 +104,22 @@ public interface GlobalNameRegistry extends AutoCloseable {
     /** Removes a listener added before. */
     void removeListener(OwnerChangeListener listener);
 
+    /**
+     * The leader of the cluster as this node knows it, under the {@code leader} strategy; always
+     * empty under {@code claim}, which has none.
+     */
+    default Optional<NodeId> leader() {
+        return Optional.empty();
+    }
+
+    /** Adds a listener told of every change of leader this node learns (never called under {@code claim}). */
+    default void addLeaderListener(LeaderListener listener) {
+    }
+
+    /** Removes a leader listener added before. */
+    default void removeLeaderListener(LeaderListener listener) {
+    }
+
     /** The incoming messages this node dropped, by reason. */
     RejectedMessages rejected();
 

@@ -2,6 +2,7 @@ package io.globalregistry.amqp;
 
 import io.globalregistry.DeliveryStats;
 import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.LeaderListener;
 import io.globalregistry.OwnerChangeListener;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
@@ -326,6 +327,21 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
     @Override
     public void removeListener(OwnerChangeListener listener) {
         engine.removeListener(listener);
+    }
+
+    @Override
+    public Optional<NodeId> leader() {
+        return engine.leader();
+    }
+
+    @Override
+    public void addLeaderListener(LeaderListener listener) {
+        engine.addLeaderListener(listener);
+    }
+
+    @Override
+    public void removeLeaderListener(LeaderListener listener) {
+        engine.removeLeaderListener(listener);
     }
 
     @Override

@@ -35,6 +35,7 @@ final class Deliveries {
 
     private final NameCodec names;
     private final RegistryNode node;
+    private final NodeCallNetwork.Resolver resolver;
     private final NodeRuntime runtime;
     private final ObjectMapper mapper;
     private final HandlerTypes handlerTypes;
@@ -43,10 +44,11 @@ final class Deliveries {
     private final DeliveryStats stats = new DeliveryStats();
     private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
 
-    Deliveries(NameCodec names, RegistryNode node, NodeRuntime runtime, ObjectMapper mapper, Executor handlers,
-               int maxMessageSize) {
+    Deliveries(NameCodec names, RegistryNode node, NodeCallNetwork.Resolver resolver, NodeRuntime runtime,
+               ObjectMapper mapper, Executor handlers, int maxMessageSize) {
         this.names = names;
         this.node = node;
+        this.resolver = resolver;
         this.runtime = runtime;
         this.mapper = mapper;
         this.handlerTypes = new HandlerTypes(mapper.getTypeFactory());
@@ -64,7 +66,7 @@ final class Deliveries {
         if (message == null) {
             throw new IllegalArgumentException("The message sent to " + key + " must not be null");
         }
-        Registration owner = node.lookup(key);
+        Registration owner = resolver.resolve(key, false);
         if (owner == null) {
             throw new NoSuchNameException(key);
         }

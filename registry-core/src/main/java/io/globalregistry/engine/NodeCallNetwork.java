@@ -24,16 +24,28 @@ final class NodeCallNetwork implements CallNetwork {
     private final RegistryNode node;
     private final NodeRuntime runtime;
     private final Transport transport;
+    private final Resolver resolver;
 
-    NodeCallNetwork(RegistryNode node, NodeRuntime runtime, Transport transport) {
+    /** A read-through look-up: the table, then the leader (see {@link RegistryEngine#resolve}). */
+    interface Resolver {
+        Registration resolve(String key, boolean watch);
+    }
+
+    NodeCallNetwork(RegistryNode node, NodeRuntime runtime, Transport transport, Resolver resolver) {
         this.node = node;
         this.runtime = runtime;
         this.transport = transport;
+        this.resolver = resolver;
     }
 
     @Override
     public Registration lookup(String key) {
         return node.lookup(key);
+    }
+
+    @Override
+    public Registration resolve(String key) {
+        return resolver.resolve(key, true);
     }
 
     @Override
@@ -60,6 +72,11 @@ final class NodeCallNetwork implements CallNetwork {
             return null;
         }
         return new Envelope(Envelope.PROTOCOL_VERSION, node.self(), node.config().cluster(), hlc[0], message);
+    }
+
+    @Override
+    public void notOwner(String key, NodeId member) {
+        runtime.runNow(() -> node.forgetCached(key, member));
     }
 
     @Override

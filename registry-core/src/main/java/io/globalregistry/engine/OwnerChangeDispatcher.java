@@ -1,7 +1,9 @@
 package io.globalregistry.engine;
 
 import io.globalregistry.OwnerChange;
+import io.globalregistry.LeaderListener;
 import io.globalregistry.OwnerChangeListener;
+import io.globalregistry.membership.NodeId;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -19,6 +21,7 @@ final class OwnerChangeDispatcher implements Consumer<OwnerChange> {
     private static final Logger LOG = LoggerFactory.getLogger(OwnerChangeDispatcher.class);
 
     private final List<OwnerChangeListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<LeaderListener> leaderListeners = new CopyOnWriteArrayList<>();
     private final Executor executor;
 
     /** @param executor a single-threaded executor (so changes stay in order) */
@@ -32,6 +35,34 @@ final class OwnerChangeDispatcher implements Consumer<OwnerChange> {
 
     void remove(OwnerChangeListener listener) {
         listeners.remove(listener);
+    }
+
+    void addLeaderListener(LeaderListener listener) {
+        leaderListeners.add(listener);
+    }
+
+    void removeLeaderListener(LeaderListener listener) {
+        leaderListeners.remove(listener);
+    }
+
+    /** The leader changed: told on the same thread as owner changes, in order with them. */
+    void leaderChanged(NodeId leader) {
+        if (leaderListeners.isEmpty()) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                for (LeaderListener listener : leaderListeners) {
+                    try {
+                        listener.onLeaderChange(leader);
+                    } catch (RuntimeException e) {
+                        LOG.warn("Leader listener {} failed on {}", listener, leader, e);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.debug("Registry closed; leader change to {} not told", leader);
+        }
     }
 
     @Override

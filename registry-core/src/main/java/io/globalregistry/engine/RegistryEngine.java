@@ -3,12 +3,14 @@ package io.globalregistry.engine;
 import io.globalregistry.DeliveryStats;
 import io.globalregistry.GlobalNameRegistry;
 import io.globalregistry.OwnerChange;
+import io.globalregistry.LeaderListener;
 import io.globalregistry.OwnerChangeListener;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.RegistrationTimeoutException;
 import io.globalregistry.RegistryException;
 import io.globalregistry.claim.ClaimStrategy;
+import io.globalregistry.leader.LeaderStrategy;
 import io.globalregistry.invoke.Invocations;
 import io.globalregistry.membership.Membership;
 import io.globalregistry.membership.NodeId;
@@ -117,14 +119,16 @@ public final class RegistryEngine implements GlobalNameRegistry {
         this.callbacks = RegistryThreads.fixed(self.name(), "callbacks", 1);
         this.handlers = RegistryThreads.fixed(self.name(), "handlers", handlerThreads);
         this.listeners = new OwnerChangeDispatcher(notifier);
-        this.node = new RegistryNode(self, config, runtime, transport, this::ownerChanged, ClaimStrategy::new);
-        this.deliveries = new Deliveries(names, node, runtime, payloadMapper, handlers, config.maxMessageSize());
+        this.node = new RegistryNode(self, config, runtime, transport, this::ownerChanged,
+                config.strategy() == RegistryConfig.Strategy.LEADER ? LeaderStrategy::new : ClaimStrategy::new);
+        this.deliveries = new Deliveries(names, node, this::resolve, runtime, payloadMapper, handlers, config.maxMessageSize());
         this.node.onDeliver(deliveries::onDeliver);
+        this.node.onLeaderChange(listeners::leaderChanged);
         this.callExecutor = callExecutor(self, config);
         this.callTimer = new ScheduledThreadPoolExecutor(1, RegistryThreads.factory(self.name(), "call-timer"));
         this.callTimer.setRemoveOnCancelPolicy(true);
         this.callResults = RegistryThreads.fixed(self.name(), "call-results", 1);
-        this.invocations = new Invocations(self, config, new NodeCallNetwork(node, runtime, transport), payloadMapper, callExecutor,
+        this.invocations = new Invocations(self, config, new NodeCallNetwork(node, runtime, transport, this::resolve), payloadMapper, callExecutor,
                 callTimer, callResults);
         this.loop = new LoopCalls(runtime, LOOP_CALL_TIMEOUT);
         this.claims = new ClaimWindow(maxConcurrentClaims);
@@ -180,9 +184,42 @@ public final class RegistryEngine implements GlobalNameRegistry {
         return self;
     }
 
+    /**
+     * Under the claim strategy (every node holds every name) and for the names this node owns or
+     * has cached, a read of the table from the calling thread. Under the leader strategy a miss asks
+     * the leader and waits for its answer, at most claim-timeout; concurrent misses of one name
+     * share one request, and a found owner is cached.
+     */
     @Override
     public Optional<Registration> whereis(Object name) {
-        return Optional.ofNullable(node.lookup(names.canonicalKey(name)));
+        return Optional.ofNullable(resolve(names.canonicalKey(name), false));
+    }
+
+    @Override
+    public Optional<NodeId> leader() {
+        return Optional.ofNullable(node.leader());
+    }
+
+    /**
+     * The registration of {@code key}: the table's, or on a miss under the leader strategy the
+     * leader's answer ({@code watch}: this node also hears when an owner appears). Must not be
+     * called on the event loop, whose thread delivers the answer.
+     */
+    Registration resolve(String key, boolean watch) {
+        Registration known = node.lookup(key);
+        if (known != null || config.strategy() != RegistryConfig.Strategy.LEADER || closed.get()) {
+            return known;
+        }
+        CompletableFuture<Registration> answer = new CompletableFuture<>();
+        runtime.execute(() -> node.resolve(new GlobalName(key), watch, answer));
+        try {
+            return answer.get(config.claimTimeout().toMillis() + MIN_MARGIN_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException("Interrupted while asking the leader who owns " + key, e);
+        }
     }
 
     @Override
@@ -327,6 +364,16 @@ public final class RegistryEngine implements GlobalNameRegistry {
     @Override
     public void removeListener(OwnerChangeListener listener) {
         listeners.remove(listener);
+    }
+
+    @Override
+    public void addLeaderListener(LeaderListener listener) {
+        listeners.addLeaderListener(Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
+    public void removeLeaderListener(LeaderListener listener) {
+        listeners.removeLeaderListener(listener);
     }
 
     @Override

@@ -11,8 +11,17 @@ import io.globalregistry.wire.Message.Reply;
  */
 public interface CallNetwork {
 
-    /** The registration of a canonical name as this node sees it, or null. */
+    /** The registration of a canonical name as this node's table has it, or null. */
     Registration lookup(String key);
+
+    /**
+     * The registration of a canonical name: the table, or when the table holds only some names
+     * (strategy {@code leader}), the leader on a miss, and this node hears when an owner appears.
+     * May wait for the leader's answer; never called on the node's event loop.
+     */
+    default Registration resolve(String key) {
+        return lookup(key);
+    }
 
     /**
      * Sends {@code call} to {@code owner}'s inbox, mandatory: if the broker returns it undelivered
@@ -22,6 +31,13 @@ public interface CallNetwork {
 
     /** Sends {@code reply} to {@code caller}'s inbox; a reply that cannot be delivered is lost. */
     void reply(NodeId caller, Reply reply);
+
+    /**
+     * {@code node} answered that it does not own {@code key}: where the table is only a cache
+     * (strategy {@code leader}), the entry is stale and goes, so the next {@link #resolve} asks the leader.
+     */
+    default void notOwner(String key, NodeId node) {
+    }
 
     /** The broker returned a message for {@code node}: have its liveness checked now (its death frees its names). */
     void suspect(NodeId node);

@@ -89,7 +89,7 @@ final class RemoteCalls {
      * @throws NoSuchNameException if nobody owns the name now
      */
     void sendOneWay(String key, MethodPlan plan, JsonNode args) {
-        if (network.lookup(key) == null) {
+        if (network.resolve(key) == null) {
             throw new NoSuchNameException(key);
         }
         attempt(new OutgoingCall(key, plan, args, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis)));
@@ -127,7 +127,7 @@ final class RemoteCalls {
             end(call, new RegistryException(closed));
             return;
         }
-        Registration owner = network.lookup(call.key);
+        Registration owner = network.resolve(call.key);
         Call message = null;
         synchronized (call) {
             if (call.state == State.DONE) {
@@ -243,6 +243,7 @@ final class RemoteCalls {
                     call.state = State.WAITING_FOR_OWNER;
                     call.excluded = from;
                 }
+                network.notOwner(call.key, from);
                 execute(() -> attempt(call));
                 break;
             default:

@@ -132,6 +132,19 @@ public final class NameTable {
         }
     }
 
+    /**
+     * Forgets every name owned elsewhere, without telling listeners: a cache is flushed (strategy
+     * {@code leader}, on a change of leader), nobody's ownership changed.
+     */
+    public void evictRemote() {
+        for (Registration r : List.copyOf(view.values())) {
+            if (!r.isLocal() && view.remove(r.name().key(), r)) {
+                updatedAt.remove(r.name().key());
+                account(r, -1);
+            }
+        }
+    }
+
     private void put(Registration next, long hlc) {
         String key = next.name().key();
         Registration previous = view.put(key, next);

@@ -29,4 +29,19 @@ public interface NodeContext {
 
     /** Asks the broker whether {@code node} is alive; a certified death is applied before {@code alive} runs. */
     void checkAlive(NodeId node, Consumer<Boolean> alive);
+
+    /** Sends {@code to} the complete list of names this node owns ({@link io.globalregistry.wire.Message.Sync}). */
+    void sendSync(NodeId to);
+
+    /** Stamps {@code message} and sends it to the cluster's leader queue; {@code onReturned} if nobody holds it. */
+    void sendToLeader(Message message, Runnable onReturned);
+
+    /**
+     * Contends for leadership (see {@link Transport#contendForLeadership}) every leader-retry;
+     * {@code elected} and {@code deposed} run on the loop, never after this node stopped.
+     */
+    void contendForLeadership(Runnable elected, Runnable deposed);
+
+    /** The leader this node knows changed to {@code leader} (null: none known); listeners are told. */
+    void leaderChanged(NodeId leader);
 }

@@ -25,12 +25,17 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import io.globalregistry.support.RateLimitedLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * One node of the registry as a state machine: membership, the name table and a registration
@@ -47,6 +52,8 @@ public final class RegistryNode implements NodeContext {
     /** A node fenced for this many fence-after periods stops hearing itself for good: it gives up (see {@link #giveUp}). */
     static final int GIVE_UP_AFTER_FENCES = 5;
 
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryNode.class);
+
     private final NodeId self;
     private final RegistryConfig config;
     private final NodeRuntime runtime;
@@ -59,7 +66,12 @@ public final class RegistryNode implements NodeContext {
     private final Map<NodeId, Long> syncRequested = new HashMap<>();
     private final Map<NodeId, Heartbeat> lastHeartbeat = new HashMap<>();
     private final List<Runnable> waitingForJoin = new ArrayList<>();
+    private final String strategyName;
+    private final RateLimitedLog mismatchLog = new RateLimitedLog(LOG, Level.ERROR);
+    private String stopReason;
+    private final Set<NodeId> refused = new HashSet<>();
     private BiConsumer<Registration, Deliver> deliveries = (r, d) -> { };
+    private Consumer<NodeId> leaderChanges = leader -> { };
     private boolean joined;
     private boolean stopped;
     private boolean fenced;
@@ -72,6 +84,8 @@ public final class RegistryNode implements NodeContext {
     private static final class PartialSync {
         final BitSet parts = new BitSet();
         final Set<String> names = new HashSet<>();
+        final Set<NodeId> members = new HashSet<>();
+        long leaderEpoch;
     }
 
     public RegistryNode(NodeId self, RegistryConfig config, NodeRuntime runtime, Transport transport,
@@ -84,6 +98,17 @@ public final class RegistryNode implements NodeContext {
         this.membership = new Membership(self);
         this.table = new NameTable(self, events);
         this.strategy = strategy.apply(this);
+        this.strategyName = config.strategy().name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Who is told of leader changes (strategy leader), on the loop. */
+    public void onLeaderChange(Consumer<NodeId> handler) {
+        this.leaderChanges = handler;
+    }
+
+    @Override
+    public void leaderChanged(NodeId leader) {
+        leaderChanges.accept(leader);
     }
 
     /** Where one-way messages for names owned here go. */
@@ -96,7 +121,7 @@ public final class RegistryNode implements NodeContext {
     /** Join: say hello, collect the others' names for the join window, then allow claims. */
     public void start() {
         lastOwnHeartbeat = runtime.monotonicMillis();
-        broadcast(new Hello());
+        broadcast(new Hello(strategyName));
         runtime.schedule(config.joinWindow().toMillis(), this::joined);
         tick();
     }
@@ -106,6 +131,7 @@ public final class RegistryNode implements NodeContext {
             return;
         }
         joined = true;
+        strategy.start();
         List<Runnable> waiting = List.copyOf(waitingForJoin);
         waitingForJoin.clear();
         waiting.forEach(Runnable::run);
@@ -131,6 +157,7 @@ public final class RegistryNode implements NodeContext {
     private void stop(String why) {
         if (!stopped) {
             stopped = true;
+            stopReason = why;
             strategy.halt(why);
             waitingForJoin.clear();
         }
@@ -188,7 +215,8 @@ public final class RegistryNode implements NodeContext {
 
     public void register(GlobalName name, Object target, CompletableFuture<RegistrationResult> result) {
         if (stopped) {
-            result.completeExceptionally(new IllegalStateException("The registry node " + self + " is stopped"));
+            result.completeExceptionally(new IllegalStateException("The registry node " + self + " is stopped: "
+                    + stopReason));
         } else if (fenced) {
             result.completeExceptionally(new RegistryException("The registry node " + self + " is fenced: it has not "
                     + "heard itself through the broker for " + config.fenceAfter().toMillis() + " ms; try again later"));
@@ -209,6 +237,47 @@ public final class RegistryNode implements NodeContext {
         strategy.released(name.key());
         broadcast(new Unregister(name.key(), current.fencingToken()));
         return true;
+    }
+
+    /**
+     * Looks {@code name} up: from the table, and under a strategy whose nodes do not hold every name
+     * ({@code leader}), from the leader when the table has none. Completes {@code result} with null
+     * when nobody owns it.
+     */
+    public void resolve(GlobalName name, boolean watch, CompletableFuture<Registration> result) {
+        Registration known = table.lookup(name.key());
+        if (known != null || strategy.replicated() || stopped) {
+            result.complete(known);
+        } else {
+            strategy.resolve(name, watch, result);
+        }
+    }
+
+    /** The registration strategy (for the simulation's checks). */
+    public RegistrationStrategy strategy() {
+        return strategy;
+    }
+
+    /**
+     * {@code owner} said it does not own {@code key}: under a strategy whose table is a cache
+     * ({@code leader}) the cached entry goes. Under {@code claim} the table follows the owners' own
+     * messages, so it is left alone.
+     */
+    public void forgetCached(String key, NodeId owner) {
+        Registration cached = table.lookup(key);
+        if (!strategy.replicated() && cached != null && !cached.isLocal() && cached.owner().equals(owner)) {
+            table.remove(key, owner, cached.fencingToken(), Reason.UNREGISTERED);
+        }
+    }
+
+    /** The leader as this node knows it; null under the claim strategy. */
+    public NodeId leader() {
+        return strategy.leader();
+    }
+
+    /** Why this node stopped, or null while it runs. */
+    public String stopReason() {
+        return stopReason;
     }
 
     /** Every registration this node knows, pending claims included. */
@@ -277,6 +346,24 @@ public final class RegistryNode implements NodeContext {
         });
     }
 
+    @Override
+    public void sendToLeader(Message message, Runnable onReturned) {
+        transport.sendToLeader(envelope(message), onReturned);
+    }
+
+    @Override
+    public void contendForLeadership(Runnable elected, Runnable deposed) {
+        transport.contendForLeadership(config.leaderRetry().toMillis(), () -> {
+            if (!stopped) {
+                elected.run();
+            }
+        }, () -> {
+            if (!stopped) {
+                deposed.run();
+            }
+        });
+    }
+
     private Envelope envelope(Message message) {
         return new Envelope(Envelope.PROTOCOL_VERSION, self, config.cluster(), clock.tick(), message);
     }
@@ -296,7 +383,7 @@ public final class RegistryNode implements NodeContext {
             giveUp("it heard none of its own heartbeats for " + silent + " ms: its inbox is gone");
             return;
         }
-        broadcast(new Heartbeat(table.count(self), table.digest(self)));
+        broadcast(new Heartbeat(table.count(self), table.digest(self), strategyName, strategy.leaderEpoch()));
         for (NodeId suspect : membership.takeSuspects(now, config.suspectAfter().toMillis())) {
             checkAlive(suspect, alive -> { });
         }
@@ -318,20 +405,26 @@ public final class RegistryNode implements NodeContext {
             }
             return;
         }
-        if (membership.isDead(sender)) {
+        if (membership.isDead(sender) || otherStrategy(envelope)) {
             return;
         }
         clock.receive(envelope.hlc());
         boolean isNew = membership.heard(sender, runtime.monotonicMillis());
         if (isNew && !(envelope.body() instanceof Hello)) {
-            sendSync(sender);
+            if (strategy.replicated()) {
+                sendSync(sender);
+            } else {
+                strategy.newMember(sender);
+            }
         }
         if (strategy.onMessage(envelope)) {
             return;
         }
         Message body = envelope.body();
         if (body instanceof Heartbeat heartbeat) {
-            checkDigest(sender, heartbeat);
+            if (strategy.authoritative()) {
+                checkDigest(sender, heartbeat);
+            }
         } else if (body instanceof Hello || body instanceof SyncRequest) {
             sendSync(sender);
         } else if (body instanceof Sync sync) {
@@ -352,12 +445,54 @@ public final class RegistryNode implements NodeContext {
         }
     }
 
+    /**
+     * A node of another strategy is refused (every node of a cluster must use the same): its
+     * hello and heartbeats are dropped, so it never becomes a member, with an error on this side;
+     * a node that meets it before it joined stops, with an error on the joiner's side.
+     */
+    private boolean otherStrategy(Envelope envelope) {
+        NodeId sender = envelope.sender();
+        String theirs;
+        if (envelope.body() instanceof Heartbeat heartbeat) {
+            theirs = heartbeat.strategy();
+        } else if (envelope.body() instanceof Hello hello) {
+            theirs = hello.strategy();
+        } else {
+            return refused.contains(sender);
+        }
+        if (theirs.equals(strategyName)) {
+            refused.remove(sender);
+            return false;
+        }
+        if (refused.add(sender) && membership.isMember(sender)) {
+            memberGone(sender);
+        }
+        if (!joined) {
+            String why = "node " + sender + " of cluster " + config.cluster() + " uses the '" + theirs
+                    + "' strategy and this node '" + strategyName + "': every node of a cluster must use the same"
+                    + " global-registry.strategy";
+            LOG.error("Node {} refuses to join: {}", self, why);
+            stop(why);
+            transport.disconnect();
+        } else {
+            mismatchLog.log("Node {} refuses node {}: it uses the '{}' strategy, this cluster '{}' (every node of a "
+                    + "cluster must use the same global-registry.strategy)", self, sender, theirs, strategyName);
+        }
+        return true;
+    }
+
     private void advertised(NodeId owner, String key, long token, long hlc) {
         GlobalName name = new GlobalName(key);
+        Registration before = table.lookup(key);
         table.applyRemote(name, owner, token, hlc, runtime.wallClockMillis());
         Registration now = table.lookup(key);
         if (now != null && now.owner().equals(owner)) {
             strategy.ownerKnown(name, owner);
+            if (before != null && !before.owner().equals(owner)) {
+                strategy.duplicate(name, before.owner(), before.fencingToken());
+            }
+        } else if (now != null) {
+            strategy.duplicate(name, owner, token);
         }
     }
 
@@ -382,11 +517,17 @@ public final class RegistryNode implements NodeContext {
         }
     }
 
-    private void sendSync(NodeId to) {
+    /** Sends {@code to} the complete list of names this node owns, in parts. */
+    @Override
+    public void sendSync(NodeId to) {
         List<List<OwnedName>> parts = syncParts(table.ownedBy(self), config.maxMessageSize() / 2);
         long asOf = clock.tick();
+        boolean leader = !strategy.replicated();
+        List<String> pending = leader ? strategy.pending().stream().map(r -> r.name().key()).toList() : List.of();
+        List<NodeId> members = leader ? List.copyOf(membership.memberIds()) : List.of();
         for (int part = 0; part < parts.size(); part++) {
-            send(to, new Sync(asOf, part, parts.size(), parts.get(part)), () -> { });
+            send(to, new Sync(asOf, part, parts.size(), parts.get(part), part == 0 ? pending : List.of(),
+                    part == 0 ? members : List.of(), strategy.knownLeaderEpoch()), () -> { });
         }
     }
 
@@ -417,9 +558,13 @@ public final class RegistryNode implements NodeContext {
         PartialSync partial = partialSyncs.computeIfAbsent(key, k -> new PartialSync());
         partial.parts.set(sync.part());
         sync.names().forEach(owned -> partial.names.add(owned.name()));
+        partial.names.addAll(sync.pending()); // asked for and maybe granted: not to be forgotten yet
+        partial.members.addAll(sync.members());
+        partial.leaderEpoch = Math.max(partial.leaderEpoch, sync.leaderEpoch());
         if (partial.parts.cardinality() == sync.parts()) {
             partialSyncs.remove(key);
             table.retainSynced(sender, partial.names, sync.asOf());
+            strategy.synced(sender, partial.members, partial.leaderEpoch);
         }
     }
 

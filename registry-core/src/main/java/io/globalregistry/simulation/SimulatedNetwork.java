@@ -28,6 +28,7 @@ public final class SimulatedNetwork {
     private final PriorityQueue<Event> queue = new PriorityQueue<>();
     private final Map<NodeId, Inbox> inboxes = new LinkedHashMap<>();
     private Faults faults = Faults.NONE;
+    private NodeId leaderQueueHolder;
     private long nowMicros;
     private long sequence;
     private long delivered;
@@ -133,6 +134,27 @@ public final class SimulatedNetwork {
         return inbox != null && inbox.isolated;
     }
 
+    /**
+     * The node holding the cluster's leader queue (strategy leader): the exclusive queue lives as
+     * long as its holder's connection, i.e. its inbox; null when nobody holds it.
+     */
+    public NodeId leaderQueueHolder() {
+        return leaderQueueHolder != null && isUp(leaderQueueHolder) ? leaderQueueHolder : null;
+    }
+
+    /** One attempt of {@code self} to declare the exclusive leader queue; retried every {@code retryMillis}. */
+    private void contend(NodeId self, long retryMillis, Runnable elected) {
+        if (!isUp(self)) {
+            return; // its connection is gone: it contends no more
+        }
+        if (!isolated(self) && leaderQueueHolder() == null) {
+            leaderQueueHolder = self;
+            at(nowMicros + delay(), self, elected);
+        } else if (!self.equals(leaderQueueHolder())) {
+            at(nowMicros + retryMillis * 1000, self, () -> contend(self, retryMillis, elected));
+        }
+    }
+
     /** The runtime of one node: virtual time, its wall clock {@code skewMillis} off. */
     public NodeRuntime runtime(NodeId node, long skewMillis) {
         return new NodeRuntime() {
@@ -189,6 +211,26 @@ public final class SimulatedNetwork {
                 } else {
                     at(nowMicros + delay(), self, onReturned);
                 }
+            }
+
+            @Override
+            public void sendToLeader(Envelope envelope, Runnable onReturned) {
+                if (isolated(self)) {
+                    return;
+                }
+                NodeId holder = leaderQueueHolder();
+                if (holder != null) {
+                    deliver(holder, envelope);
+                } else {
+                    at(nowMicros + delay(), self, onReturned);
+                }
+            }
+
+            @Override
+            public void contendForLeadership(long retryMillis, Runnable elected, Runnable deposed) {
+                // the holder loses the queue only with its inbox, so with its process or its
+                // connection: it never runs on deposed here
+                at(nowMicros + delay(), self, () -> contend(self, retryMillis, elected));
             }
 
             @Override

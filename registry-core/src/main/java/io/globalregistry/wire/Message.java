@@ -15,15 +15,44 @@ public sealed interface Message {
     /** The type that goes in the AMQP {@code type} property. */
     MessageType type();
 
-    /** Broadcast every heartbeat interval; carries a digest of the names the sender owns. */
-    record Heartbeat(int owned, long digest) implements Message {
+    /** The wire name of the claim strategy, which a message without a strategy means. */
+    String CLAIM_STRATEGY = "claim";
+
+    /**
+     * Broadcast every heartbeat interval; carries a digest of the names the sender owns, the
+     * sender's registration strategy ({@code claim} or {@code leader}; null means {@code claim}) and,
+     * if the sender is the leader, its leader epoch (else 0).
+     */
+    record Heartbeat(int owned, long digest, String strategy, long leaderEpoch) implements Message {
+        public Heartbeat {
+            strategy = strategy == null ? CLAIM_STRATEGY : strategy;
+        }
+
+        /** A claim-strategy heartbeat. */
+        public Heartbeat(int owned, long digest) {
+            this(owned, digest, CLAIM_STRATEGY, 0);
+        }
+
         public MessageType type() {
             return MessageType.HEARTBEAT;
         }
     }
 
-    /** Broadcast once by a joining node; every member answers with a {@link Sync}. */
-    record Hello() implements Message {
+    /**
+     * Broadcast once by a joining node, with its registration strategy (null means {@code claim}):
+     * under {@code claim} every member answers with a {@link Sync}, under {@code leader} the leader
+     * answers with {@link Leader}.
+     */
+    record Hello(String strategy) implements Message {
+        public Hello {
+            strategy = strategy == null ? CLAIM_STRATEGY : strategy;
+        }
+
+        /** A claim-strategy hello. */
+        public Hello() {
+            this(CLAIM_STRATEGY);
+        }
+
         public MessageType type() {
             return MessageType.HELLO;
         }
@@ -38,15 +67,28 @@ public sealed interface Message {
 
     /**
      * Part {@code part} of {@code parts} of the complete list of names the sender owns, as of the
-     * clock value {@code asOf}.
+     * clock value {@code asOf}. Under the {@code leader} strategy {@code pending} lists the names the
+     * sender has asked the leader for and may still accept (the leader must not forget a grant of
+     * one of them because the sync does not list it as owned), and {@code members} the sender's view
+     * of the cluster (a new leader also waits for the members it did not know), and
+     * {@code leaderEpoch} the newest leader epoch the sender knows (a new leader with an older epoch
+     * takes a newer one); otherwise they are empty and 0.
      */
-    record Sync(long asOf, int part, int parts, List<OwnedName> names) implements Message {
+    record Sync(long asOf, int part, int parts, List<OwnedName> names, List<String> pending, List<NodeId> members,
+                long leaderEpoch) implements Message {
         public Sync {
             Objects.requireNonNull(names, "names");
             if (parts < 1 || part < 0 || part >= parts) {
                 throw new IllegalArgumentException("part " + part + " of " + parts);
             }
             names = List.copyOf(names);
+            pending = pending == null ? List.of() : List.copyOf(pending);
+            members = members == null ? List.of() : List.copyOf(members);
+        }
+
+        /** A sync of the claim strategy: names only. */
+        public Sync(long asOf, int part, int parts, List<OwnedName> names) {
+            this(asOf, part, parts, names, List.of(), List.of(), 0);
         }
 
         public MessageType type() {
@@ -148,6 +190,62 @@ public sealed interface Message {
     record Bye() implements Message {
         public MessageType type() {
             return MessageType.BYE;
+        }
+    }
+
+    /**
+     * Strategy {@code leader}: the sender holds the leader queue since {@code epoch}. Broadcast
+     * when it is elected, and sent again to a member whose names it still waits for: every member
+     * answers with a {@link Sync} of the names it owns, and from then on accepts decisions only
+     * from this leader.
+     */
+    record Leader(long epoch) implements Message {
+        public MessageType type() {
+            return MessageType.LEADER;
+        }
+    }
+
+    /**
+     * Strategy {@code leader}: sent to the leader queue. {@code register}: the sender asks to own
+     * {@code name}; else it asks who owns it, and with {@code watch} also to be told when an owner
+     * appears. {@code id} correlates the {@link Resolved}.
+     */
+    record Resolve(String name, long id, boolean register, boolean watch) implements Message {
+        public Resolve {
+            Objects.requireNonNull(name, "name");
+        }
+
+        public MessageType type() {
+            return MessageType.RESOLVE;
+        }
+    }
+
+    /**
+     * Strategy {@code leader}: the leader of {@code epoch} answers {@link Resolve} {@code id} (0
+     * when it tells a watcher unasked): {@code owner} owns {@code name} with {@code token}, or nobody
+     * does ({@code owner} null). A registration was granted when {@code owner} is its sender.
+     */
+    record Resolved(String name, long id, NodeId owner, long token, long epoch) implements Message {
+        public Resolved {
+            Objects.requireNonNull(name, "name");
+        }
+
+        public MessageType type() {
+            return MessageType.RESOLVED;
+        }
+    }
+
+    /**
+     * Strategy {@code leader}: sent by the leader to one of two owners of {@code name} it found
+     * while rebuilding its table: the receiver's registration with {@code token} lost to the other.
+     */
+    record Revoke(String name, long token) implements Message {
+        public Revoke {
+            Objects.requireNonNull(name, "name");
+        }
+
+        public MessageType type() {
+            return MessageType.REVOKE;
         }
     }
 

@@ -8,8 +8,12 @@ import io.globalregistry.wire.Message.ClaimReply;
 import io.globalregistry.wire.Message.Deliver;
 import io.globalregistry.wire.Message.Heartbeat;
 import io.globalregistry.wire.Message.Hello;
+import io.globalregistry.wire.Message.Leader;
 import io.globalregistry.wire.Message.Release;
 import io.globalregistry.wire.Message.Reply;
+import io.globalregistry.wire.Message.Resolve;
+import io.globalregistry.wire.Message.Resolved;
+import io.globalregistry.wire.Message.Revoke;
 import io.globalregistry.wire.Message.Sync;
 import io.globalregistry.wire.Message.SyncRequest;
 import io.globalregistry.wire.Message.Unregister;
@@ -29,7 +33,11 @@ public enum MessageType {
     BYE("bye", Bye.class),
     DELIVER("deliver", Deliver.class),
     CALL("call", Call.class),
-    REPLY("reply", Reply.class);
+    REPLY("reply", Reply.class),
+    LEADER("leader", Leader.class),
+    RESOLVE("resolve", Resolve.class),
+    RESOLVED("resolved", Resolved.class),
+    REVOKE("revoke", Revoke.class);
 
     private final String wireName;
     private final Class<? extends Message> bodyType;

@@ -251,6 +251,9 @@ public final class WireCodec {
             for (OwnedName owned : sync.names()) {
                 checkName(type, owned.name());
             }
+            for (String pending : sync.pending()) {
+                checkName(type, pending);
+            }
         } else if (message instanceof Message.Claim claim) {
             checkName(type, claim.name());
         } else if (message instanceof Message.ClaimReply reply) {
@@ -263,6 +266,12 @@ public final class WireCodec {
             checkName(type, unregister.name());
         } else if (message instanceof Message.Deliver deliver) {
             checkName(type, deliver.name());
+        } else if (message instanceof Message.Resolve resolve) {
+            checkName(type, resolve.name());
+        } else if (message instanceof Message.Resolved resolved) {
+            checkName(type, resolved.name());
+        } else if (message instanceof Message.Revoke revoke) {
+            checkName(type, revoke.name());
         } else if (message instanceof Message.Call call) {
             // only looked up in the table: a name not in canonical form is simply not found there (NOT_OWNER)
             checkLength(type, call.name());

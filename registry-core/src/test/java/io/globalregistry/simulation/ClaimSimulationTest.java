@@ -13,7 +13,7 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The claim strategy under thousands of seeded schedules (see {@link ClaimSimulation} for the
+ * The claim strategy under thousands of seeded schedules (see {@link RegistrySimulation} for the
  * schedule and the invariants I1-I5 of docs/PROTOCOL.md it checks). A failing seed prints itself
  * and the command that replays it with a trace:
  * {@code mvn -pl registry-core test -Dtest=ClaimSimulationTest#replay -Dsim.seed=N}.
@@ -42,7 +42,7 @@ class ClaimSimulationTest {
                     if (failure.get() != null) {
                         return;
                     }
-                    ClaimSimulation sim = new ClaimSimulation(seed, ClaimOrdering.HLC, false);
+                    RegistrySimulation sim = new RegistrySimulation(seed, ClaimOrdering.HLC, false);
                     String violation = sim.run();
                     if (violation != null) {
                         failure.compareAndSet(null, describe(seed, violation));
@@ -71,7 +71,7 @@ class ClaimSimulationTest {
         long found = -1;
         String violation = null;
         for (long seed = 0; seed < 5_000 && found < 0; seed++) {
-            violation = new ClaimSimulation(seed, lateFence, false).run();
+            violation = new RegistrySimulation(seed, lateFence, false).run();
             if (violation != null && violation.startsWith("I1")) {
                 found = seed;
             }
@@ -85,7 +85,7 @@ class ClaimSimulationTest {
         long found = -1;
         String violation = null;
         for (long seed = 0; seed < 5_000 && found < 0; seed++) {
-            violation = new ClaimSimulation(seed, ClaimOrdering.WALL_CLOCK, false).run();
+            violation = new RegistrySimulation(seed, ClaimOrdering.WALL_CLOCK, false).run();
             if (violation != null && violation.startsWith("I1")) {
                 found = seed;
             }
@@ -101,7 +101,7 @@ class ClaimSimulationTest {
             return;
         }
         ClaimOrdering ordering = ClaimOrdering.valueOf(System.getProperty("sim.ordering", "HLC"));
-        ClaimSimulation sim = new ClaimSimulation(seed, ordering, true);
+        RegistrySimulation sim = new RegistrySimulation(seed, ordering, true);
         String violation = sim.run();
         System.out.println(sim.trace());
         assertThat(violation).as("seed " + seed).isNull();

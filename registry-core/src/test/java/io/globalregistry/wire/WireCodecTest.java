@@ -40,6 +40,8 @@ class WireCodecTest {
     private static final ClaimId CLAIM = new ClaimId(1_700_000_000_000L << 16 | 7, A);
     private static final ClaimId LATER = new ClaimId(1_700_000_000_001L << 16, B);
 
+    private static final String HELLO = "{\"strategy\":\"claim\"}";
+
     private final WireCodec codec = new WireCodec("c1", 64 * 1024);
 
     static Stream<Message> everyType() {
@@ -50,6 +52,15 @@ class WireCodecTest {
                 new SyncRequest(),
                 new Sync(42L << 16, 1, 3, List.of(new OwnedName("\"billing\"", 9), new OwnedName("[\"room\",42]", 10))),
                 new Sync(1, 0, 1, List.of()),
+                new Sync(7, 0, 1, List.of(new OwnedName("\"billing\"", 9)), List.of("\"pending\""), List.of(A, B), 99),
+                new Heartbeat(0, 0, "leader", 12345),
+                new Hello("leader"),
+                new Message.Leader(1_700_000_000_000L << 16),
+                new Message.Resolve("[\"room\",42]", 3, true, false),
+                new Message.Resolve("\"billing\"", 4, false, true),
+                new Message.Resolved("\"billing\"", 4, B, 77, 99),
+                new Message.Resolved("\"billing\"", 0, null, 0, 99),
+                new Message.Revoke("\"billing\"", 77),
                 new Claim("\"billing\"", CLAIM),
                 new ClaimReply("\"billing\"", CLAIM, Answer.NONE, null, 0, null, List.of(A, B)),
                 new ClaimReply("\"billing\"", CLAIM, Answer.LOCAL, B, 77, null, List.of(A)),
@@ -108,7 +119,7 @@ class WireCodecTest {
 
     @Test
     void acceptsBodyOfExactlyMaxSize() {
-        String json = "{\"owned\":1,\"digest\":2}";
+        String json = "{\"owned\":1,\"digest\":2,\"strategy\":\"claim\",\"leaderEpoch\":0}";
         byte[] padded = Arrays.copyOf(json.getBytes(StandardCharsets.UTF_8), 64 * 1024);
         Arrays.fill(padded, json.length(), padded.length, (byte) ' ');
         assertThat(codec.decode(message("heartbeat", padded)).body()).isEqualTo(new Heartbeat(1, 2));
@@ -130,7 +141,7 @@ class WireCodecTest {
             "application/json", "application/octet-stream", "text/plain", "application/vnd.global-registry.v+json",
             "application/vnd.global-registry.v99999999999+json"})
     void rejectsOtherVersionsAndContentTypes(String contentType) {
-        EncodedMessage m = new EncodedMessage("heartbeat", contentType, headers(), bytes("{\"owned\":1,\"digest\":2}"));
+        EncodedMessage m = new EncodedMessage("heartbeat", contentType, headers(), bytes("{\"owned\":1,\"digest\":2,\"strategy\":\"claim\",\"leaderEpoch\":0}"));
         assertRejected(m, RejectReason.UNSUPPORTED_VERSION);
     }
 
@@ -147,7 +158,7 @@ class WireCodecTest {
 
     @Test
     void acceptsContentTypeParameters() {
-        EncodedMessage m = new EncodedMessage("hello", WireCodec.contentType(1) + "; charset=utf-8", headers(), bytes("{}"));
+        EncodedMessage m = new EncodedMessage("hello", WireCodec.contentType(1) + "; charset=utf-8", headers(), bytes(HELLO));
         assertThat(codec.decode(m).body()).isEqualTo(new Hello());
     }
 
@@ -168,13 +179,13 @@ class WireCodecTest {
 
     @Test
     void acceptsIntegerClock() {
-        EncodedMessage m = new EncodedMessage("hello", WireCodec.contentType(1), with("gr-hlc", 5), bytes("{}"));
+        EncodedMessage m = new EncodedMessage("hello", WireCodec.contentType(1), with("gr-hlc", 5), bytes(HELLO));
         assertThat(codec.decode(m).hlc()).isEqualTo(5);
     }
 
     @Test
     void rejectsWrongCluster() {
-        EncodedMessage m = new EncodedMessage("hello", WireCodec.contentType(1), with("gr-cluster", "c2"), bytes("{}"));
+        EncodedMessage m = new EncodedMessage("hello", WireCodec.contentType(1), with("gr-cluster", "c2"), bytes(HELLO));
         assertRejected(m, RejectReason.WRONG_CLUSTER);
     }
 

@@ -4,6 +4,7 @@ import io.globalregistry.OwnerChange;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.claim.ClaimStrategy;
+import io.globalregistry.leader.LeaderStrategy;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.name.GlobalName;
 import io.globalregistry.protocol.RegistryConfig;
@@ -21,7 +22,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One seeded run of the claim strategy over the {@link SimulatedNetwork}: a chaos phase with
+ * One seeded run of a registration strategy ({@code claim} or {@code leader}) over the {@link SimulatedNetwork}: a chaos phase with
  * random registrations (often several nodes racing for one name), unregistrations, crashes,
  * restarts, graceful leaves and cut-offs (a running node loses the broker, which notices only
  * seconds later) over a network that delays, reorders, loses and duplicates
@@ -35,8 +36,17 @@ import java.util.concurrent.CompletableFuture;
  *   <li>I4 after the quiet phase: no running node lists a dead node as an owner;</li>
  *   <li>I5 after the quiet phase: a name nobody owns can be registered.</li>
  * </ul>
+ * Under the leader strategy, nodes hold only a cache, so I2 and I4 read differently, and it has
+ * invariants of its own:
+ * <ul>
+ *   <li>L1 after every event: at most one node connected to the broker takes itself for the leader;</li>
+ *   <li>L2 after every event: no cache lists an owner whose death its node has certified;</li>
+ *   <li>L3 after the quiet phase: one leader, known to every running node, and its table is exactly
+ *       the names the running nodes own (so after a leader change every owned name is known to the new leader);</li>
+ *   <li>I4 after the quiet phase: no cache lists an owner that is not running.</li>
+ * </ul>
  */
-final class ClaimSimulation {
+final class RegistrySimulation {
 
     static final List<String> NAMES = List.of("\"a\"", "\"b\"", "[\"room\",42]");
 
@@ -69,11 +79,11 @@ final class ClaimSimulation {
         long events;
     }
 
-    ClaimSimulation(long seed, RegistryConfig.ClaimOrdering ordering, boolean trace) {
+    RegistrySimulation(long seed, RegistryConfig.ClaimOrdering ordering, boolean trace) {
         this(seed, RegistryConfig.defaults("sim").withClaimOrdering(ordering), trace);
     }
 
-    ClaimSimulation(long seed, RegistryConfig config, boolean trace) {
+    RegistrySimulation(long seed, RegistryConfig config, boolean trace) {
         this.seed = seed;
         this.network = new SimulatedNetwork(seed);
         this.random = network.random();
@@ -126,7 +136,7 @@ final class ClaimSimulation {
     private void log(String line) {
         if (trace != null) {
             trace.addLast(String.format("%9.3f ms  %s", network.nowMicros() / 1000.0, line));
-            if (trace.size() > 400) {
+            if (trace.size() > Integer.getInteger("sim.traceLines", 400)) {
                 trace.removeFirst();
             }
         }
@@ -141,7 +151,7 @@ final class ClaimSimulation {
                     if (change.reason() == OwnerChange.Reason.FENCED) {
                         won.remove(change.name().key(), id); // it gave the name up: I3 no longer applies
                     }
-                }, ClaimStrategy::new);
+                }, leader() ? LeaderStrategy::new : ClaimStrategy::new);
         nodes.put(id, node);
         network.attach(id, envelope -> {
             log(id + " <- " + envelope.sender() + " " + envelope.body());
@@ -241,11 +251,21 @@ final class ClaimSimulation {
         node.register(new GlobalName(key), "target-of-" + id, result);
     }
 
+    private boolean leader() {
+        return config.strategy() == RegistryConfig.Strategy.LEADER;
+    }
+
     private void checkEveryStep() {
         if (violation != null) {
             return;
         }
         List<NodeId> up = running();
+        if (leader()) {
+            checkLeaderStep(up);
+            if (violation != null) {
+                return;
+            }
+        }
         for (String key : NAMES) {
             NodeId owner = null;
             for (NodeId id : up) {
@@ -272,10 +292,79 @@ final class ClaimSimulation {
         }
     }
 
+    /** L1 and L2. */
+    private void checkLeaderStep(List<NodeId> up) {
+        NodeId leading = null;
+        for (NodeId id : up) {
+            RegistryNode node = nodes.get(id);
+            if (network.isUp(id) && id.equals(node.leader())) {
+                if (leading != null) {
+                    violation = "L1 violated: " + leading + " and " + id + " both take themselves for the leader";
+                    return;
+                }
+                leading = id;
+            }
+            for (Registration r : node.registrations()) {
+                if (r.state() == Registration.State.REMOTE && node.membership().isDead(r.owner())) {
+                    violation = "L2 violated: " + id + " caches " + r.owner() + " as the owner of " + r.name().key()
+                            + " though it certified its death";
+                    return;
+                }
+            }
+        }
+    }
+
+    /** L3 and the cache form of I4, after the quiet phase. */
+    private void checkLeaderAgreement(List<NodeId> up) {
+        NodeId holder = network.leaderQueueHolder();
+        if (holder == null || !up.contains(holder)) {
+            violation = "L3 violated: after the quiet phase nobody running holds the leader queue (" + holder + ")";
+            return;
+        }
+        RegistryNode leader = nodes.get(holder);
+        if (!((LeaderStrategy) leader.strategy()).isReadyLeader()) {
+            violation = "L3 violated: leader " + holder + " has not rebuilt its table after the quiet phase";
+            return;
+        }
+        for (NodeId id : up) {
+            if (!holder.equals(nodes.get(id).leader())) {
+                violation = "L3 violated: " + id + " takes " + nodes.get(id).leader() + " for the leader, not " + holder;
+                return;
+            }
+            for (Registration r : nodes.get(id).registrations()) {
+                if (r.state() == Registration.State.REMOTE && !up.contains(r.owner())) {
+                    violation = "I4 violated: " + id + " caches " + r.owner() + ", not running, as the owner of "
+                            + r.name().key();
+                    return;
+                }
+            }
+        }
+        for (String key : NAMES) {
+            NodeId owner = null;
+            for (NodeId id : up) {
+                Registration r = nodes.get(id).lookup(key);
+                if (r != null && r.isLocal()) {
+                    owner = id;
+                }
+            }
+            Registration known = leader.lookup(key);
+            NodeId listed = known == null ? null : known.owner();
+            if (!Objects.equals(owner, listed)) {
+                violation = "L3 violated: after the quiet phase leader " + holder + " lists " + listed + " as the owner of "
+                        + key + ", but " + (owner == null ? "nobody" : owner) + " holds it";
+                return;
+            }
+        }
+    }
+
     private void checkAgreement() {
         List<NodeId> up = running();
         if (up.isEmpty()) {
             return; // every node crashed, left or gave up: nothing to agree on
+        }
+        if (leader()) {
+            checkLeaderAgreement(up);
+            return;
         }
         for (String key : NAMES) {
             Map<NodeId, NodeId> seen = new LinkedHashMap<>();
@@ -308,7 +397,10 @@ final class ClaimSimulation {
         NodeId prober = up.get(random.nextInt(up.size()));
         Map<String, CompletableFuture<RegistrationResult>> probes = new LinkedHashMap<>();
         for (String key : NAMES) {
-            if (nodes.get(prober).lookup(key) == null) {
+            boolean free = leader()
+                    ? up.stream().map(id -> nodes.get(id).lookup(key)).noneMatch(r -> r != null && r.isLocal())
+                    : nodes.get(prober).lookup(key) == null;
+            if (free) {
                 CompletableFuture<RegistrationResult> result = new CompletableFuture<>();
                 probes.put(key, result);
                 nodes.get(prober).register(new GlobalName(key), "probe", result);

@@ -10,11 +10,13 @@ import io.globalregistry.OwnerChange.Reason;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.membership.NodeId;
+import io.globalregistry.protocol.RegistryConfig.Strategy;
 import io.globalregistry.test.TestBroker;
 import io.globalregistry.test.WithBroker;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,11 +26,23 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import tools.jackson.databind.JsonNode;
 
-/** Register, whereis, unregister, send and listeners across three nodes on one broker. */
+/**
+ * The registry's contract, the same for both strategies: register, whereis, unregister, send and
+ * listeners across three nodes on one broker. Under {@code claim} every node holds every name; under
+ * {@code leader} the leader decides and the others look up and cache, and the results are the same.
+ */
 @WithBroker
-class RegistrationAcrossNodesTest {
+@ParameterizedClass(name = "strategy {0}")
+@EnumSource(Strategy.class)
+class RegistryContractTest {
+
+    @Parameter
+    Strategy strategy;
 
     private ClusterFixture cluster;
     private AmqpGlobalRegistry a;
@@ -52,11 +66,16 @@ class RegistrationAcrossNodesTest {
 
     @BeforeEach
     void startCluster(TestBroker broker) {
-        cluster = new ClusterFixture(broker);
+        cluster = new ClusterFixture(broker, config -> config.withStrategy(strategy));
         a = cluster.start("a");
         b = cluster.start("b");
         c = cluster.start("c");
         await().atMost(Duration.ofSeconds(5)).until(() -> List.of(a, b, c).stream().allMatch(n -> n.members().size() == 3));
+        if (strategy == Strategy.LEADER) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> List.of(a, b, c).stream()
+                    .map(n -> n.leader().orElse(null)).distinct().filter(Objects::nonNull).count() == 1
+                    && List.of(a, b, c).stream().allMatch(n -> n.leader().isPresent()));
+        }
     }
 
     @AfterEach
@@ -175,6 +194,7 @@ class RegistrationAcrossNodesTest {
         a.unregister("watched");
         awaitOwner("watched", null);
         b.register("watched", "t");
+        awaitOwner("watched", b.nodeId());
 
         await().atMost(Duration.ofSeconds(3)).until(() -> seen.size() == 3);
         assertThat(seen).extracting(OwnerChange::reason)
