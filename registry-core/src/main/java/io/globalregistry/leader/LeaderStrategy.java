@@ -76,8 +76,23 @@ public final class LeaderStrategy implements RegistrationStrategy {
     private final Map<String, Request> lookingUp = new HashMap<>();
     private final Map<String, Long> wanted = new HashMap<>();
 
+    private final boolean rebuild;
+
     public LeaderStrategy(NodeContext node) {
+        this(node, true);
+    }
+
+    private LeaderStrategy(NodeContext node, boolean rebuild) {
         this.node = node;
+        this.rebuild = rebuild;
+    }
+
+    /**
+     * An unsafe variant whose new leader answers at once, before it has every member's names: kept
+     * only to show that the simulation catches what the rebuild prevents (two owners of a name).
+     */
+    public static LeaderStrategy withoutRebuild(NodeContext node) {
+        return new LeaderStrategy(node, false);
     }
 
     /** One question of this node to the leader: register a name, or who owns it. */
@@ -164,8 +179,10 @@ public final class LeaderStrategy implements RegistrationStrategy {
         }
         awaiting.clear();
         syncedThisEpoch.clear();
-        awaiting.addAll(node.membership().memberIds());
-        awaiting.remove(node.self());
+        if (rebuild) {
+            awaiting.addAll(node.membership().memberIds());
+            awaiting.remove(node.self());
+        }
         node.broadcast(new Leader(epoch));
         if (awaiting.isEmpty()) {
             becomeReady();
@@ -602,7 +619,7 @@ public final class LeaderStrategy implements RegistrationStrategy {
     @Override
     public void newMember(NodeId member) {
         if (leading) {
-            if (!ready) {
+            if (!ready && rebuild) {
                 awaiting.add(member);
             }
             node.send(member, new Leader(epoch), NOTHING);
@@ -627,7 +644,7 @@ public final class LeaderStrategy implements RegistrationStrategy {
             return;
         }
         syncedThisEpoch.add(member);
-        if (!ready) {
+        if (!ready && rebuild) {
             for (NodeId other : theirMembers) {
                 if (!other.equals(node.self()) && !syncedThisEpoch.contains(other)
                         && !node.membership().isDead(other) && awaiting.add(other)) {

@@ -2,6 +2,7 @@ package io.globalregistry.simulation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.globalregistry.leader.LeaderStrategy;
 import io.globalregistry.protocol.RegistryConfig;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,6 +66,21 @@ class LeaderSimulationTest {
                 .isGreaterThan(SEEDS);
         assertThat(crashes.get()).as("crashes injected").isGreaterThan(SEEDS / 10);
         assertThat(cutOffs.get()).as("cut-offs injected").isGreaterThan(SEEDS / 10);
+    }
+
+    @Test
+    void aLeaderThatAnswersBeforeItRebuiltIsCaughtMakingTwoOwners() {
+        long found = -1;
+        String violation = null;
+        for (long seed = 0; seed < 5_000 && found < 0; seed++) {
+            violation = new RegistrySimulation(seed, config(), false, LeaderStrategy::withoutRebuild).run();
+            if (violation != null && violation.startsWith("I1")) {
+                found = seed;
+            }
+        }
+        System.out.println("leader without rebuild: first I1 violation at seed " + found + ": " + violation);
+        assertThat(found).as("a seed where a new leader answering before it knows every owned name makes two owners")
+                .isNotNegative();
     }
 
     @Test

@@ -5,6 +5,8 @@ import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.claim.ClaimStrategy;
 import io.globalregistry.leader.LeaderStrategy;
+import io.globalregistry.protocol.NodeContext;
+import io.globalregistry.protocol.RegistrationStrategy;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.name.GlobalName;
 import io.globalregistry.protocol.RegistryConfig;
@@ -20,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * One seeded run of a registration strategy ({@code claim} or {@code leader}) over the {@link SimulatedNetwork}: a chaos phase with
@@ -57,6 +60,7 @@ final class RegistrySimulation {
     static final long BROKER_NOTICES_MIN_MICROS = 2_000_000;
 
     private final long seed;
+    private final Function<NodeContext, RegistrationStrategy> strategy;
     private final RegistryConfig config;
     private final SimulatedNetwork network;
     private final Random random;
@@ -84,6 +88,14 @@ final class RegistrySimulation {
     }
 
     RegistrySimulation(long seed, RegistryConfig config, boolean trace) {
+        this(seed, config, trace, config.strategy() == RegistryConfig.Strategy.LEADER ? LeaderStrategy::new
+                : ClaimStrategy::new);
+    }
+
+    /** With a strategy of the test's choosing (e.g. an unsafe variant the invariants must catch). */
+    RegistrySimulation(long seed, RegistryConfig config, boolean trace,
+                       Function<NodeContext, RegistrationStrategy> strategy) {
+        this.strategy = strategy;
         this.seed = seed;
         this.network = new SimulatedNetwork(seed);
         this.random = network.random();
@@ -151,7 +163,7 @@ final class RegistrySimulation {
                     if (change.reason() == OwnerChange.Reason.FENCED) {
                         won.remove(change.name().key(), id); // it gave the name up: I3 no longer applies
                     }
-                }, leader() ? LeaderStrategy::new : ClaimStrategy::new);
+                }, strategy);
         nodes.put(id, node);
         network.attach(id, envelope -> {
             log(id + " <- " + envelope.sender() + " " + envelope.body());
