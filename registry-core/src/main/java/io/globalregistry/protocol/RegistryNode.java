@@ -70,6 +70,7 @@ public final class RegistryNode implements NodeContext {
     private final RateLimitedLog mismatchLog = new RateLimitedLog(LOG, Level.ERROR);
     private String stopReason;
     private final Set<NodeId> refused = new HashSet<>();
+    private final Set<NodeId> joinedAfterUs = new HashSet<>();
     private BiConsumer<Registration, Deliver> deliveries = (r, d) -> { };
     private Consumer<NodeId> leaderChanges = leader -> { };
     private boolean joined;
@@ -446,9 +447,10 @@ public final class RegistryNode implements NodeContext {
     }
 
     /**
-     * A node of another strategy is refused (every node of a cluster must use the same): its
-     * hello and heartbeats are dropped, so it never becomes a member, with an error on this side;
-     * a node that meets it before it joined stops, with an error on the joiner's side.
+     * A node of another strategy is refused (every node of a cluster must use the same): all its
+     * messages are dropped, so it never becomes a member, with an error on this side. A node that,
+     * before it has joined, hears the heartbeat of a node of another strategy that was there before
+     * it (no hello of it was heard) stops, with an error on the joiner's side.
      */
     private boolean otherStrategy(Envelope envelope) {
         NodeId sender = envelope.sender();
@@ -467,7 +469,10 @@ public final class RegistryNode implements NodeContext {
         if (refused.add(sender) && membership.isMember(sender)) {
             memberGone(sender);
         }
-        if (!joined) {
+        if (envelope.body() instanceof Hello) {
+            joinedAfterUs.add(sender); // it joins now: it is the one refused, this node stays
+        }
+        if (!joined && !joinedAfterUs.contains(sender)) {
             String why = "node " + sender + " of cluster " + config.cluster() + " uses the '" + theirs
                     + "' strategy and this node '" + strategyName + "': every node of a cluster must use the same"
                     + " global-registry.strategy";
