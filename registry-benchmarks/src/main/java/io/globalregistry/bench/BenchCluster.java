@@ -1,5 +1,7 @@
 package io.globalregistry.bench;
 
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
 import io.globalregistry.amqp.AmqpGlobalRegistry;
 import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.test.TestBroker;
@@ -8,7 +10,10 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 
-/** N registry nodes in this JVM, each on its own connection to the test broker, in a fresh cluster. */
+/**
+ * N registry nodes in this JVM, each on its own connection to the test broker, in a fresh cluster.
+ * {@link #close()} closes every node and deletes the cluster's exchange.
+ */
 final class BenchCluster implements AutoCloseable {
 
     final List<AmqpGlobalRegistry> nodes = new ArrayList<>();
@@ -36,6 +41,15 @@ final class BenchCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        String exchange = nodes.isEmpty() ? null : nodes.get(0).transport().exchange();
         nodes.forEach(AmqpGlobalRegistry::close);
+        if (exchange != null) {
+            try (Connection connection = broker.newConnectionFactory().newConnection("bench-cleanup");
+                 Channel channel = connection.createChannel()) {
+                channel.exchangeDelete(exchange);
+            } catch (Exception e) {
+                System.err.println("could not delete the exchange " + exchange + ": " + e);
+            }
+        }
     }
 }

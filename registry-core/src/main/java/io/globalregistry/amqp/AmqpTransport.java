@@ -12,6 +12,7 @@ import io.globalregistry.support.RateLimitedLog;
 import io.globalregistry.wire.EncodedMessage;
 import io.globalregistry.wire.Envelope;
 import io.globalregistry.wire.Message;
+import io.globalregistry.wire.MessageType;
 import io.globalregistry.wire.RejectedMessages;
 import io.globalregistry.wire.WireCodec;
 import java.io.IOException;
@@ -71,6 +72,7 @@ public final class AmqpTransport implements NodeTransport {
     private final PublisherChannel publisher;
     private final CallChannel calls;
     private final ExecutorService checks;
+    private final PublishCounts published = new PublishCounts();
     private final RateLimitedLog logErrorLog = new RateLimitedLog(LOG, Level.ERROR);
     private volatile DirectMessageListenerContainer container;
     private volatile Consumer<Envelope> inbound;
@@ -226,7 +228,7 @@ public final class AmqpTransport implements NodeTransport {
 
     @Override
     public void broadcast(Envelope envelope) {
-        toExchange(envelope, AmqpNames.BROADCAST_KEY, null);
+        toExchange(envelope, AmqpNames.BROADCAST_KEY, true, null);
     }
 
     /** Calls and replies may be sent from any thread (they go on the thread-safe {@link CallChannel}); other messages from the loop. */
@@ -235,12 +237,12 @@ public final class AmqpTransport implements NodeTransport {
         Objects.requireNonNull(onReturned, "onReturned");
         if (envelope.body() instanceof Message.Call) {
             String queue = AmqpNames.inbox(cluster, to);
-            publish(envelope, queue, (properties, body) -> calls.publish(queue, properties, body, onReturned));
+            publish(envelope, queue, false, (properties, body) -> calls.publish(queue, properties, body, onReturned));
         } else if (envelope.body() instanceof Message.Reply) {
             String queue = AmqpNames.inbox(cluster, to);
-            publish(envelope, queue, (properties, body) -> calls.publish(queue, properties, body, null));
+            publish(envelope, queue, false, (properties, body) -> calls.publish(queue, properties, body, null));
         } else {
-            toExchange(envelope, AmqpNames.directKey(to), onReturned);
+            toExchange(envelope, AmqpNames.directKey(to), false, onReturned);
         }
     }
 
@@ -251,7 +253,7 @@ public final class AmqpTransport implements NodeTransport {
     @Override
     public void sendToLeader(Envelope envelope, Runnable onReturned) {
         Objects.requireNonNull(onReturned, "onReturned");
-        publish(envelope, leaderQueue, (properties, body) ->
+        publish(envelope, leaderQueue, false, (properties, body) ->
                 publisher.publish(DEFAULT_EXCHANGE, leaderQueue, properties, body, onReturned));
     }
 
@@ -313,9 +315,9 @@ public final class AmqpTransport implements NodeTransport {
     }
 
     /** On the protocol's {@link PublisherChannel} to the cluster's exchange; mandatory with {@code onReturned}. */
-    private void toExchange(Envelope envelope, String routingKey, Runnable onReturned) {
-        publish(envelope, routingKey, (properties, body) -> publisher.publish(exchange, routingKey, properties, body,
-                onReturned));
+    private void toExchange(Envelope envelope, String routingKey, boolean broadcast, Runnable onReturned) {
+        publish(envelope, routingKey, broadcast, (properties, body) -> publisher.publish(exchange, routingKey, properties,
+                body, onReturned));
     }
 
     /** Publishes an encoded message on one of the channels. */
@@ -326,9 +328,10 @@ public final class AmqpTransport implements NodeTransport {
 
     /**
      * Encodes and publishes with {@code publish}, unless closed or too large; a failure is logged,
-     * never thrown on the loop. {@code target} names the queue or routing key for the logs.
+     * never thrown on the loop, a success counted. {@code target} names the queue or routing key for
+     * the logs; {@code broadcast}: it goes to every member's inbox.
      */
-    private void publish(Envelope envelope, String target, Publish publish) {
+    private void publish(Envelope envelope, String target, boolean broadcast, Publish publish) {
         if (closed || crashed) {
             return;
         }
@@ -345,6 +348,7 @@ public final class AmqpTransport implements NodeTransport {
                 .headers(encoded.headers());
         try {
             publish.to(properties, encoded.body());
+            published.count(envelope.type(), broadcast);
         } catch (IOException | RuntimeException e) {
             logErrorLog.log("Could not publish a {} to {}: {}", encoded.type(), target, BrokerErrors.describe(e));
         }
@@ -400,6 +404,28 @@ public final class AmqpTransport implements NodeTransport {
                 LOG.trace("Closing a check channel failed", e);
             }
         }
+    }
+
+    /**
+     * The messages this node published since it started, every type (heartbeats, calls and replies
+     * included), counted when the channel took them without an error (no publisher confirms).
+     */
+    public long publishedMessages() {
+        return published.total();
+    }
+
+    /** The messages of {@code type} this node published, broadcasts and messages to one queue alike. */
+    public long publishedMessages(MessageType type) {
+        return published.of(type);
+    }
+
+    /**
+     * The broadcasts of {@code type} this node published: each is one publish that the broker routes
+     * to every member's inbox, this node's included. The rest of {@link #publishedMessages(MessageType)}
+     * went to one queue (a member's inbox or the leader queue).
+     */
+    public long publishedBroadcasts(MessageType type) {
+        return published.broadcasts(type);
     }
 
     /** Direct publishes that could still be returned (published within the last 10 s, not returned). */

@@ -8,7 +8,9 @@ import io.globalregistry.test.TestBroker;
 import io.globalregistry.test.WithBroker;
 import io.globalregistry.wire.Envelope;
 import io.globalregistry.wire.Message.Heartbeat;
+import io.globalregistry.wire.Message.Resolve;
 import io.globalregistry.wire.Message.SyncRequest;
+import io.globalregistry.wire.MessageType;
 import io.globalregistry.wire.RejectedMessages;
 import io.globalregistry.wire.WireCodec;
 import java.time.Duration;
@@ -99,6 +101,42 @@ class AmqpTransportTest {
         Thread.sleep(200); // a return would come within milliseconds
         assertThat(returned).hasValue(0);
         assertThat(b.handledInLoop).isNotEmpty().containsOnly(true); // exclusively with the loop, maybe on the consumer thread
+    }
+
+    @Test
+    void publishedMessagesAreCountedByTypeAndRouteUntilClose() throws Exception {
+        Endpoint a = new Endpoint();
+        Endpoint b = new Endpoint();
+
+        onLoop(a, () -> {
+            a.transport.broadcast(a.envelope(new Heartbeat(1, 2)));
+            a.transport.broadcast(a.envelope(new Heartbeat(1, 2)));
+            a.transport.send(b.id, a.envelope(new SyncRequest()), () -> { });
+            a.transport.sendToLeader(a.envelope(new Resolve("n", 1, true, false)), () -> { }); // no leader: returned, yet published
+        });
+
+        assertThat(a.transport.publishedMessages()).isEqualTo(4);
+        assertThat(a.transport.publishedMessages(MessageType.HEARTBEAT)).isEqualTo(2);
+        assertThat(a.transport.publishedBroadcasts(MessageType.HEARTBEAT)).isEqualTo(2);
+        assertThat(a.transport.publishedMessages(MessageType.SYNC_REQUEST)).isEqualTo(1);
+        assertThat(a.transport.publishedBroadcasts(MessageType.SYNC_REQUEST)).isZero();
+        assertThat(a.transport.publishedMessages(MessageType.RESOLVE)).isEqualTo(1);
+        assertThat(a.transport.publishedBroadcasts(MessageType.RESOLVE)).isZero();
+        assertThat(b.transport.publishedMessages()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> b.received.size() == 3); // two broadcasts, one direct
+
+        a.transport.close();
+        onLoop(a, () -> a.transport.broadcast(a.envelope(new Heartbeat(1, 2))));
+        assertThat(a.transport.publishedMessages()).isEqualTo(4);
+    }
+
+    private static void onLoop(Endpoint endpoint, Runnable action) throws Exception {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        endpoint.loop.execute(() -> {
+            action.run();
+            done.complete(null);
+        });
+        done.get(5, TimeUnit.SECONDS);
     }
 
     @Test
