@@ -5,6 +5,7 @@ import io.globalregistry.GlobalNameRegistry;
 import io.globalregistry.OwnerChangeListener;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
+import io.globalregistry.RegistryObserver;
 import io.globalregistry.engine.RegistryEngine;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.RegistryConfig;
@@ -72,6 +73,7 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
         private ObjectMapper payloadMapper;
         private int handlerThreads = 1;
         private int maxConcurrentClaims = 32;
+        private RegistryObserver observer = RegistryObserver.NO_OP;
 
         private Builder() {
         }
@@ -157,6 +159,15 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
             return this;
         }
 
+        /**
+         * Told how long each registration and proxied call took and how it ended (default
+         * {@link RegistryObserver#NO_OP}; with another one, calls to a local owner are timed too).
+         */
+        public Builder observer(RegistryObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
+            return this;
+        }
+
         /** Connects, joins the cluster and returns the started node. */
         public AmqpGlobalRegistry start() {
             RegistryConfig settings = settings();
@@ -195,7 +206,7 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
             RegistryEngine engine = new RegistryEngine(self, settings, runtime, runtime, transport, rejected,
                     payloadMapper != null ? payloadMapper
                             : JsonMapper.builder().enable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build(), handlerThreads,
-                    maxConcurrentClaims);
+                    maxConcurrentClaims, observer);
             engine.start();
             return new AmqpGlobalRegistry(engine, transport);
         }

@@ -8,6 +8,8 @@ import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.RegistrationTimeoutException;
 import io.globalregistry.RegistryException;
+import io.globalregistry.RegistryObserver;
+import io.globalregistry.RegistryObserver.RegistrationOutcome;
 import io.globalregistry.claim.ClaimStrategy;
 import io.globalregistry.invoke.Invocations;
 import io.globalregistry.membership.Membership;
@@ -87,6 +89,7 @@ public final class RegistryEngine implements GlobalNameRegistry {
     private final ClaimWindow claims;
     private final Set<CompletableFuture<RegistrationResult>> inFlight = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final RegistryObserver observer;
 
     /**
      * Builds the node; {@link #start()} connects it.
@@ -104,12 +107,27 @@ public final class RegistryEngine implements GlobalNameRegistry {
     public RegistryEngine(NodeId self, RegistryConfig config, NodeRuntime runtime, AutoCloseable loopCloser,
                           NodeTransport transport, RejectedMessages rejected, ObjectMapper payloadMapper,
                           int handlerThreads, int maxConcurrentClaims) {
+        this(self, config, runtime, loopCloser, transport, rejected, payloadMapper, handlerThreads, maxConcurrentClaims,
+                RegistryObserver.NO_OP);
+    }
+
+    /**
+     * Builds the node with an observer of its registrations and proxied calls; {@link #start()} connects it.
+     *
+     * @param observer told how long each registration and proxied call took and how it ended
+     * @see #RegistryEngine(NodeId, RegistryConfig, NodeRuntime, AutoCloseable, NodeTransport, RejectedMessages,
+     *      ObjectMapper, int, int)
+     */
+    public RegistryEngine(NodeId self, RegistryConfig config, NodeRuntime runtime, AutoCloseable loopCloser,
+                          NodeTransport transport, RejectedMessages rejected, ObjectMapper payloadMapper,
+                          int handlerThreads, int maxConcurrentClaims, RegistryObserver observer) {
         this.self = Objects.requireNonNull(self, "self");
         this.config = Objects.requireNonNull(config, "config");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         this.loopCloser = Objects.requireNonNull(loopCloser, "loopCloser");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.rejected = Objects.requireNonNull(rejected, "rejected");
+        this.observer = Objects.requireNonNull(observer, "observer");
         if (handlerThreads < 1) {
             throw new IllegalArgumentException("handlerThreads must be at least 1, got " + handlerThreads);
         }
@@ -125,7 +143,7 @@ public final class RegistryEngine implements GlobalNameRegistry {
         this.callTimer.setRemoveOnCancelPolicy(true);
         this.callResults = RegistryThreads.fixed(self.name(), "call-results", 1);
         this.invocations = new Invocations(self, config, new NodeCallNetwork(node, runtime, transport), payloadMapper, callExecutor,
-                callTimer, callResults);
+                callTimer, callResults, observer);
         this.loop = new LoopCalls(runtime, LOOP_CALL_TIMEOUT);
         this.claims = new ClaimWindow(maxConcurrentClaims);
     }
@@ -239,9 +257,14 @@ public final class RegistryEngine implements GlobalNameRegistry {
         }
         checkOpen();
         long timeoutMillis = registrationTimeoutMillis();
+        long begun = System.nanoTime();
         CompletableFuture<RegistrationResult> result = new CompletableFuture<>();
         inFlight.add(result);
-        result.whenComplete((r, e) -> inFlight.remove(result));
+        result.whenComplete((r, e) -> {
+            inFlight.remove(result);
+            registrationFinished(begun, e != null ? RegistrationOutcome.FAILED
+                    : r.registered() ? RegistrationOutcome.WON : RegistrationOutcome.LOST);
+        });
         CompletableFuture<RegistrationResult> decided = new CompletableFuture<>();
         decided.whenComplete((r, e) -> onCallbackThread(() -> deliver(key, result, r, e)));
         runtime.runNow(() -> claims.submit(new ClaimWindow.Entry(result, started -> {
@@ -267,6 +290,14 @@ public final class RegistryEngine implements GlobalNameRegistry {
         if (!delivered && e == null && r.registered()) {
             LOG.warn("Registration of {} was decided after the caller was told it timed out; unregistering it", key);
             runtime.execute(() -> node.unregister(key));
+        }
+    }
+
+    private void registrationFinished(long started, RegistrationOutcome outcome) {
+        try {
+            observer.registrationFinished(Duration.ofNanos(System.nanoTime() - started), outcome);
+        } catch (RuntimeException e) {
+            LOG.warn("Registry observer {} failed", observer, e);
         }
     }
 
