@@ -50,6 +50,7 @@ class RegistryObserverTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> a.members().size() == 2 && b.members().size() == 2);
 
             assertThat(a.register("observed", "a's").registered()).isTrue();
+            await().atMost(Duration.ofSeconds(1)).until(() -> seenByA.registrations.size() == 1); // told just after
             await().atMost(Duration.ofSeconds(3)).until(() -> b.whereis("observed").isPresent());
             assertThat(b.register("observed", "b's").registered()).isFalse();
             await().atMost(Duration.ofSeconds(1)).until(() -> seenByB.registrations.size() == 1);

@@ -7,7 +7,9 @@ import io.globalregistry.GlobalNameRegistry;
 import io.globalregistry.boot.FencingTokenAware;
 import io.globalregistry.boot.GlobalSingleton;
 import io.globalregistry.boot.InvalidGlobalSingletonException;
+import io.globalregistry.amqp.AmqpGlobalRegistry;
 import io.globalregistry.boot.singleton.GlobalSingletonManager;
+import io.globalregistry.boot.singleton.GlobalSingletonManager.FailoverReason;
 import io.globalregistry.test.WithBroker;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -197,10 +199,31 @@ class GlobalSingletonTests {
 
             assertThat(CounterImpl.CREATED).hasValue(2);
             assertThat(viaStandby.node()).isEqualTo(standbyName);
+            GlobalSingletonManager standbyManager = standby.getBean(GlobalSingletonManager.class);
+            assertThat(standbyManager.failovers(FailoverReason.HANDED_OVER)).isEqualTo(1);
+            assertThat(standbyManager.failovers(FailoverReason.OWNER_DOWN)).isZero();
             assertThat(CounterImpl.LAST_TOKEN.get()).isGreaterThan(firstToken);
             assertThat(ticksAfterDestroy).isPositive();
             Thread.sleep(100);
             assertThat(CounterImpl.TICKS_AFTER_DESTROY).as("ticks of the destroyed instance").hasValue(0);
+        }));
+    }
+
+    @Test
+    void ownerWhenItsNodeCrashesShouldBeTakenOverAndCountedAsAFailover() {
+        node("one").run(first -> node("two").run(second -> {
+            boolean firstOwns = first.getBean(GlobalSingletonManager.class).isActive("counter");
+            AssertableApplicationContext owner = firstOwns ? first : second;
+            AssertableApplicationContext standby = firstOwns ? second : first;
+            GlobalSingletonManager standbyManager = standby.getBean(GlobalSingletonManager.class);
+            assertThat(standbyManager.failovers(FailoverReason.OWNER_DOWN)).isZero();
+
+            ((AmqpGlobalRegistry) owner.getBean(GlobalNameRegistry.class)).crash(); // as kill -9 would
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> standbyManager.isActive("counter"));
+            assertThat(standby.getBean(Counter.class).next()).isEqualTo(1);
+            assertThat(standbyManager.failovers(FailoverReason.OWNER_DOWN)).isEqualTo(1);
+            assertThat(standbyManager.failovers(FailoverReason.HANDED_OVER)).isZero();
         }));
     }
 
