@@ -40,11 +40,12 @@ final class Deliveries {
     private final HandlerTypes handlerTypes;
     private final Executor handlers;
     private final int maxMessageSize;
-    private final DeliveryStats stats = new DeliveryStats();
+    private final DeliveryStats stats;
     private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
 
+    /** @param stats where what became of each message is counted */
     Deliveries(NameCodec names, RegistryNode node, NodeRuntime runtime, ObjectMapper mapper, Executor handlers,
-               int maxMessageSize) {
+               int maxMessageSize, DeliveryStats stats) {
         this.names = names;
         this.node = node;
         this.runtime = runtime;
@@ -52,6 +53,7 @@ final class Deliveries {
         this.handlerTypes = new HandlerTypes(mapper.getTypeFactory());
         this.handlers = handlers;
         this.maxMessageSize = maxMessageSize;
+        this.stats = stats;
     }
 
     DeliveryStats stats() {
