@@ -28,6 +28,7 @@ import java.util.Objects;
  * <li>{@code global.registry.messages.rejected} (counter, tag {@code reason})</li>
  * <li>{@code global.registry.deliveries} (counter, tag {@code outcome})</li>
  * <li>{@code global.registry.owner.changes} (counter, tag {@code reason})</li>
+ * <li>{@code global.registry.rejoins} (counter): times this node gave up its incarnation and rejoined as a new one</li>
  * <li>{@code global.registry.failovers} (counter, tag {@code reason}: owner_down, handed_over, fenced), with a
  * {@link GlobalSingletonManager}: {@code @GlobalSingleton}s this node took over</li>
  * </ul>
@@ -85,6 +86,10 @@ public class GlobalRegistryMetrics implements MeterBinder {
                     .register(meters));
         }
         registry.addListener(change -> ownerChanges.get(change.reason()).increment());
+        FunctionCounter.builder(PREFIX + "rejoins", registry, GlobalNameRegistry::rejoins)
+                .description("Times this node gave up its incarnation (broker connection lost, or not hearing itself) "
+                        + "and rejoined the cluster as a new one")
+                .register(meters);
         if (singletons != null) {
             for (FailoverReason reason : FailoverReason.values()) {
                 FunctionCounter.builder(PREFIX + "failovers", singletons, s -> s.failovers(reason))

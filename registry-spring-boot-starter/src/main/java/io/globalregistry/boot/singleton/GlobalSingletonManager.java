@@ -42,6 +42,10 @@ import org.springframework.context.SmartLifecycle;
  * scheduled tasks cancelled), then releases the guard, so a standby takes over while this node is still
  * connected. The fencing token is the guard's, which grows with every change of owner.
  *
+ * <p>When this node gives up its incarnation (it lost the broker) its singletons stop with its names (FENCED);
+ * once it has rejoined the cluster as a new incarnation it claims every one again, standing by where another node
+ * took them over meanwhile.
+ *
  * <p>A <em>failover</em> is this node activating a singleton after it saw the previous owner lose it (died, handed
  * it over, or this node itself fenced); they are counted by {@link FailoverReason}.
  *
@@ -179,7 +183,10 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
                 slot.lostBecause = FailoverReason.of(change.reason());
             }
             if (change.reason() == OwnerChange.Reason.FENCED) {
+                // no claim while fenced: the orphan check claims once this node hears itself again, and a
+                // node that gives up claims as soon as it rejoins (onRejoined)
                 stopFenced(slot);
+                return;
             }
             LOG.info("Global singleton '" + slot.definition.name() + "' has no owner (" + change.reason()
                     + " by " + change.previousOwner() + "): claiming it");
@@ -187,12 +194,29 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         }
     }
 
+    /** This node is a new incarnation, owning nothing: claim every singleton again (after the FENCED changes). */
+    @Override
+    public void onRejoined(NodeId previous, NodeId current) {
+        if (!running || slotsByGuard.isEmpty()) {
+            return;
+        }
+        LOG.info("This node rejoined the cluster as " + current + " (was " + previous + "); claiming its global "
+                + "singletons again");
+        executor.execute(() -> { // after the outcomes of claims made on the old incarnation, queued there before
+            for (Slot slot : slotsByGuard.values()) {
+                stopFenced(slot); // none should run: the FENCED changes came first
+                claim(slot);
+            }
+        });
+    }
+
     /**
      * The safety net behind the owner-change events: claims every guard this node sees without a live owner
      * (say a claim lost to a competitor that then failed, or an event that came while a claim was under way).
+     * Not while this node is fenced: it could not register.
      */
     private void claimOrphans() {
-        if (!running) {
+        if (!running || registry.isFenced()) {
             return;
         }
         try {
@@ -314,7 +338,7 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
                 slot.instance = null;
                 destroy(slot.definition, bean);
                 LOG.warn("Global singleton '" + slot.definition.name() + "' stopped on this node: the node fenced "
-                        + "itself and gave its names up; it stands by again");
+                        + "itself and gave its names up; it claims it again once it hears itself or has rejoined");
             }
         }
     }

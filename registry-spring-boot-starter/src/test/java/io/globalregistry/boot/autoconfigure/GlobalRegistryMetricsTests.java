@@ -60,7 +60,7 @@ class GlobalRegistryMetricsTests {
             assertThat(ours).extracting(m -> m.getId().getName()).contains("global.registry.names",
                     "global.registry.members", "global.registry.messages.rejected",
                     "global.registry.deliveries", "global.registry.owner.changes", "global.registry.registrations",
-                    "global.registry.calls", "global.registry.failovers");
+                    "global.registry.calls", "global.registry.failovers", "global.registry.rejoins");
             assertThat(ours).allSatisfy(m -> assertThat(m.getId().getDescription()).isNotBlank());
             assertThat(ours).flatExtracting(m -> m.getId().getTags()).extracting(Tag::getKey)
                     .containsOnly("state", "reason", "outcome", "location");
@@ -82,6 +82,7 @@ class GlobalRegistryMetricsTests {
                     .count()).isEqualTo(1.0);
             assertThat(meters.get("global.registry.failovers").tag("reason", "owner_down").functionCounter()
                     .count()).isZero();
+            assertThat(meters.get("global.registry.rejoins").functionCounter().count()).isZero();
         });
     }
 
