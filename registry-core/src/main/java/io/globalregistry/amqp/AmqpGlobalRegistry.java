@@ -173,7 +173,7 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
 
         /**
          * Told how long each registration and proxied call took and how it ended (default
-         * {@link RegistryObserver#NO_OP}; with another one, calls to a local owner are timed too).
+         * {@link RegistryObserver#NO_OP}); calls to a local owner are only counted.
          */
         public Builder observer(RegistryObserver observer) {
             this.observer = Objects.requireNonNull(observer, "observer");

@@ -32,8 +32,8 @@ import tools.jackson.databind.JsonNode;
  * directly on the target when this node owns the name (and the target implements the method's
  * interface), else becomes a call to the owner ({@link RemoteCalls}), whose JSON result is read as
  * the method's declared type, on the caller's thread, or on the results executor for a future.
- * Every call's end is told to the {@link RegistryObserver}; a call to a local owner is timed only
- * when there is one (two clock reads would double its cost).
+ * Every call's end is told to the {@link RegistryObserver}: timed when it went to another node, only
+ * counted when it ran here (two clock reads would cost more than the call).
  */
 final class ProxyHandler implements InvocationHandler {
 
@@ -86,7 +86,7 @@ final class ProxyHandler implements InvocationHandler {
         try {
             return remote(plan, args, started);
         } catch (Throwable e) {
-            finished(started, outcomeOf(e), false);
+            finished(started, outcomeOf(e));
             throw e;
         }
     }
@@ -96,7 +96,7 @@ final class ProxyHandler implements InvocationHandler {
         JsonNode arguments = json.arguments(key, plan, args);
         if (plan.oneWay) {
             remote.sendOneWay(key, plan, arguments);
-            finished(started, CallOutcome.OK, false);
+            finished(started, CallOutcome.OK);
             return null;
         }
         if (plan.async) {
@@ -104,7 +104,7 @@ final class ProxyHandler implements InvocationHandler {
         }
         OutgoingCall call = remote.start(key, plan, arguments, false);
         Object result = read(plan, remote.await(call), call);
-        finished(started, CallOutcome.OK, false);
+        finished(started, CallOutcome.OK);
         return result;
     }
 
@@ -117,9 +117,8 @@ final class ProxyHandler implements InvocationHandler {
         }
     }
 
-    /** {@link #local}, timed for the observer. */
+    /** {@link #local}, counted for the observer. */
     private Object observedLocal(MethodPlan plan, Object target, Object[] args) throws Throwable {
-        long started = System.nanoTime();
         CallOutcome outcome = CallOutcome.ERROR;
         try {
             Object result = plan.method.invoke(target, args);
@@ -128,7 +127,11 @@ final class ProxyHandler implements InvocationHandler {
         } catch (InvocationTargetException e) {
             return targetFailed(plan, e.getCause());
         } finally {
-            finished(started, outcome, true);
+            try {
+                observer.localCallFinished(outcome);
+            } catch (RuntimeException e) {
+                OBSERVER_FAILURES.log("Registry observer {} failed", observer, e);
+            }
         }
     }
 
@@ -147,9 +150,9 @@ final class ProxyHandler implements InvocationHandler {
         throw wrapped;
     }
 
-    private void finished(long started, CallOutcome outcome, boolean local) {
+    private void finished(long started, CallOutcome outcome) {
         try {
-            observer.callFinished(Duration.ofNanos(System.nanoTime() - started), outcome, local);
+            observer.callFinished(Duration.ofNanos(System.nanoTime() - started), outcome);
         } catch (RuntimeException e) {
             OBSERVER_FAILURES.log("Registry observer {} failed", observer, e);
         }
@@ -180,7 +183,7 @@ final class ProxyHandler implements InvocationHandler {
         call.result.whenComplete((node, error) -> {
             Runnable complete = () -> {
                 if (error != null) {
-                    finished(started, outcomeOf(error), false);
+                    finished(started, outcomeOf(error));
                     future.completeExceptionally(error);
                     return;
                 }
@@ -188,11 +191,11 @@ final class ProxyHandler implements InvocationHandler {
                 try {
                     value = read(plan, node, call);
                 } catch (RuntimeException e) {
-                    finished(started, outcomeOf(e), false);
+                    finished(started, outcomeOf(e));
                     future.completeExceptionally(e);
                     return;
                 }
-                finished(started, CallOutcome.OK, false);
+                finished(started, CallOutcome.OK);
                 future.complete(value);
             };
             try {

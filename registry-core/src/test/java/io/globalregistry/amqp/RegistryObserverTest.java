@@ -15,7 +15,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
-/** A node's {@link RegistryObserver}, set on the builder, on the real broker: registrations and calls by outcome. */
+/**
+ * A node's {@link RegistryObserver}, set on the builder, on the real broker: registrations and calls by outcome,
+ * remote calls timed, local ones counted.
+ */
 @WithBroker
 class RegistryObserverTest {
 
@@ -35,8 +38,14 @@ class RegistryObserverTest {
         }
 
         @Override
-        public void callFinished(Duration took, CallOutcome outcome, boolean local) {
-            calls.add(outcome + (local ? " local" : " remote"));
+        public void callFinished(Duration took, CallOutcome outcome) {
+            assertThat(took).isPositive();
+            calls.add(outcome + " remote");
+        }
+
+        @Override
+        public void localCallFinished(CallOutcome outcome) {
+            calls.add(outcome + " local");
         }
     }
 

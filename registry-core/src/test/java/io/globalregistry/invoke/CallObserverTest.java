@@ -66,14 +66,20 @@ class CallObserverTest {
         }
     }
 
+    /** A call as the observer heard of it; {@code took} is null for a local call (not timed). */
     record Seen(CallOutcome outcome, boolean local, Duration took) {
     }
 
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final RegistryObserver observer = new RegistryObserver() {
         @Override
-        public void callFinished(Duration took, CallOutcome outcome, boolean local) {
-            seen.add(new Seen(outcome, local, took));
+        public void callFinished(Duration took, CallOutcome outcome) {
+            seen.add(new Seen(outcome, false, took));
+        }
+
+        @Override
+        public void localCallFinished(CallOutcome outcome) {
+            seen.add(new Seen(outcome, true, null));
         }
     };
     private final RetryRuleTest.FakeNetwork network = new RetryRuleTest.FakeNetwork();

@@ -60,10 +60,11 @@ class GlobalRegistryMetricsTests {
             assertThat(ours).extracting(m -> m.getId().getName()).contains("global.registry.names",
                     "global.registry.members", "global.registry.messages.rejected",
                     "global.registry.deliveries", "global.registry.owner.changes", "global.registry.registrations",
-                    "global.registry.calls", "global.registry.failovers", "global.registry.rejoins");
+                    "global.registry.calls", "global.registry.calls.local", "global.registry.failovers",
+                    "global.registry.rejoins");
             assertThat(ours).allSatisfy(m -> assertThat(m.getId().getDescription()).isNotBlank());
             assertThat(ours).flatExtracting(m -> m.getId().getTags()).extracting(Tag::getKey)
-                    .containsOnly("state", "reason", "outcome", "location");
+                    .containsOnly("state", "reason", "outcome");
             assertThat(ours).flatExtracting(m -> m.getId().getTags()).extracting(Tag::getValue)
                     .noneMatch(v -> v.contains("room") || v.contains("billing") || v.contains("measured"));
 
@@ -88,7 +89,7 @@ class GlobalRegistryMetricsTests {
 
     @Test
     void timersWhenRegistrationsAndCallsEndShouldCountThemByOutcome() {
-        measured("timed").run(context -> {
+        measured("timed").withPropertyValues("global-registry.call-timeout=300ms").run(context -> {
             assertThat(context).hasSingleBean(MicrometerRegistryObserver.class);
             GlobalNameRegistry registry = context.getBean(GlobalNameRegistry.class);
             MeterRegistry meters = context.getBean(MeterRegistry.class);
@@ -112,13 +113,17 @@ class GlobalRegistryMetricsTests {
             assertThat(meters.get("global.registry.registrations").tag("outcome", "failed").timer().count()).isZero();
             assertThat(meters.get("global.registry.registrations").tag("outcome", "won").timer()
                     .totalTime(java.util.concurrent.TimeUnit.NANOSECONDS)).isPositive();
-            assertThat(meters.get("global.registry.calls").tags("outcome", "ok", "location", "local").timer().count())
-                    .isEqualTo(2);
-            assertThat(meters.get("global.registry.calls").tags("outcome", "error", "location", "local").timer()
-                    .count()).isEqualTo(1);
-            assertThat(meters.get("global.registry.calls").tags("outcome", "ok", "location", "remote").timer()
-                    .count()).isZero();
-            assertThat(meters.find("global.registry.calls").timers()).hasSize(2 * RegistryObserver.CallOutcome.values().length);
+            assertThat(meters.get("global.registry.calls.local").tag("outcome", "ok").counter().count()).isEqualTo(2);
+            assertThat(meters.get("global.registry.calls.local").tag("outcome", "error").counter().count()).isEqualTo(1);
+            assertThat(meters.get("global.registry.calls").tag("outcome", "ok").timer().count()).isZero();
+            assertThat(meters.find("global.registry.calls").timers()).hasSize(RegistryObserver.CallOutcome.values().length);
+
+            // a call that finds no owner goes nowhere: a remote call, timed
+            assertThatThrownBy(() -> registry.proxy("nobody", Adder.class).add(1, 1))
+                    .isInstanceOf(io.globalregistry.NoSuchNameException.class);
+            assertThat(meters.get("global.registry.calls").tag("outcome", "no_owner").timer().count()).isEqualTo(1);
+            assertThat(meters.get("global.registry.calls").tag("outcome", "no_owner").timer()
+                    .totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)).isGreaterThanOrEqualTo(300);
         });
     }
 
