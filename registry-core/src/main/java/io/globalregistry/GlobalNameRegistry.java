@@ -126,7 +126,6 @@ public interface GlobalNameRegistry extends AutoCloseable {
     /** What became of the messages sent to names (delivered, dropped and why). */
     DeliveryStats deliveries();
 
-    /** Leaves the cluster gracefully: unregisters every owned name, says goodbye, then disconnects. */
     /**
      * When this node last heard each other member (wall-clock time, as this node's clock sees it):
      * a heartbeat or any other message. This node is not included.
@@ -137,12 +136,22 @@ public interface GlobalNameRegistry extends AutoCloseable {
 
     /**
      * Whether this node is fenced: it has not heard itself through the broker for fence-after, or
-     * lost its connection, so it gave its names up (see PROTOCOL.md "Self-fencing").
+     * lost its connection, so it gave its names up (see PROTOCOL.md "Self-fencing"); also while it
+     * rejoins the cluster as a new incarnation.
      */
     default boolean isFenced() {
         return false;
     }
 
+    /**
+     * How many times this node gave up its incarnation (connection lost, or not hearing itself for
+     * 5 x fence-after) and rejoined the cluster as a new one; {@link #nodeId()} is then the new one.
+     */
+    default long rejoins() {
+        return 0;
+    }
+
+    /** Leaves the cluster gracefully: unregisters every owned name, says goodbye, then disconnects. */
     @Override
     void close();
 }

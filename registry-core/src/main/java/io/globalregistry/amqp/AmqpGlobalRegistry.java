@@ -6,11 +6,15 @@ import io.globalregistry.LeaderListener;
 import io.globalregistry.OwnerChangeListener;
 import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
+import io.globalregistry.RegistryException;
+import io.globalregistry.RegistryObserver;
 import io.globalregistry.engine.RegistryEngine;
 import io.globalregistry.membership.NodeId;
+import io.globalregistry.name.NameCodec;
 import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.wire.RejectedMessages;
-import io.globalregistry.wire.WireCodec;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
@@ -32,6 +37,12 @@ import tools.jackson.databind.json.JsonMapper;
  * cluster over RabbitMQ (or any AMQP 0-9-1 broker) and returns it started. Each node has a
  * connection of its own, so its death is visible to the broker (its inbox disappears).
  *
+ * <p>When the node gives up its incarnation (its connection is lost, or it does not hear itself
+ * through the broker for 5 x fence-after), it rejoins the cluster as a new incarnation, retrying
+ * while the broker cannot be reached (see {@link OwnerChangeListener#onRejoined}); proxies made
+ * before keep working, listeners stay. Meanwhile it owns nothing and knows no name, and
+ * registrations, sends and calls fail at once with a {@link RegistryException}.
+ *
  * <pre>{@code
  * try (GlobalNameRegistry registry = AmqpGlobalRegistry.builder()
  *         .host("localhost").port(5672).username("guest").password("guest")
@@ -45,12 +56,13 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(AmqpGlobalRegistry.class);
 
-    private final RegistryEngine engine;
-    private final AmqpTransport transport;
+    private final Incarnations incarnations;
+    private final NodeStarter starter;
+    private final NameCodec names = new NameCodec();
 
-    private AmqpGlobalRegistry(RegistryEngine engine, AmqpTransport transport) {
-        this.engine = engine;
-        this.transport = transport;
+    private AmqpGlobalRegistry(Incarnations incarnations, NodeStarter starter) {
+        this.incarnations = incarnations;
+        this.starter = starter;
     }
 
     /** A builder; set at least the cluster (or a config) and the node name. */
@@ -73,6 +85,8 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
         private ObjectMapper payloadMapper;
         private int handlerThreads = 1;
         private int maxConcurrentClaims = 32;
+        private RegistryObserver observer = RegistryObserver.NO_OP;
+        private boolean rejoin = true;
 
         private Builder() {
         }
@@ -158,6 +172,24 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
             return this;
         }
 
+        /**
+         * Told how long each registration and proxied call took and how it ended (default
+         * {@link RegistryObserver#NO_OP}); calls to a local owner are only counted.
+         */
+        public Builder observer(RegistryObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
+            return this;
+        }
+
+        /**
+         * Whether the node rejoins the cluster as a new incarnation after it gave up the one before
+         * (default true); with false it stays stopped, owning nothing, until closed.
+         */
+        public Builder rejoin(boolean rejoin) {
+            this.rejoin = rejoin;
+            return this;
+        }
+
         /** Connects, joins the cluster and returns the started node. */
         public AmqpGlobalRegistry start() {
             RegistryConfig settings = settings();
@@ -170,35 +202,20 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
             if (maxConcurrentClaims < 1) {
                 throw new IllegalArgumentException("maxConcurrentClaims must be at least 1, got " + maxConcurrentClaims);
             }
-            NodeId self = NodeId.fresh(nodeName);
-            AmqpNames.checkCluster(settings.cluster(), self);
+            NodeId first = NodeId.fresh(nodeName);
+            AmqpNames.checkCluster(settings.cluster(), first);
             if (!settings.security().enabled()) {
                 LOG.warn("Node {} of cluster {} signs nothing: no security.secret is set, so any user of the broker can"
                         + " forge registry traffic (claims, advertisements, calls). Set a shared secret in production.",
-                        self, settings.cluster());
+                        nodeName, settings.cluster());
             }
-            ConnectionFactory factory = connectionFactory(self);
-            boolean owned = factory != connectionFactory;
-            EventLoopRuntime runtime = new EventLoopRuntime(nodeName);
-            RejectedMessages rejected = new RejectedMessages();
-            AmqpTransport transport;
-            try {
-                transport = new AmqpTransport(factory, owned, self, settings.cluster(),
-                        new WireCodec(settings.cluster(), settings.maxMessageSize(), settings.security(),
-                                System::currentTimeMillis), rejected, runtime);
-            } catch (RuntimeException e) {
-                runtime.close();
-                if (owned) {
-                    ((CachingConnectionFactory) factory).destroy();
-                }
-                throw e;
-            }
-            RegistryEngine engine = new RegistryEngine(self, settings, runtime, runtime, transport, rejected,
+            NodeStarter starter = new NodeStarter(settings, nodeName, connections(), connectionFactory,
                     payloadMapper != null ? payloadMapper
-                            : JsonMapper.builder().enable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build(), handlerThreads,
-                    maxConcurrentClaims);
-            engine.start();
-            return new AmqpGlobalRegistry(engine, transport);
+                            : JsonMapper.builder().enable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build(),
+                    handlerThreads, maxConcurrentClaims, observer);
+            Incarnations incarnations = new Incarnations(starter, rejoin);
+            incarnations.start();
+            return new AmqpGlobalRegistry(incarnations, starter);
         }
 
         private RegistryConfig settings() {
@@ -215,19 +232,21 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
             return config;
         }
 
-        private ConnectionFactory connectionFactory(NodeId self) {
-            com.rabbitmq.client.ConnectionFactory rabbit = rabbitConnectionFactory;
-            if (connectionFactory instanceof AbstractConnectionFactory) {
-                rabbit = ((AbstractConnectionFactory) connectionFactory).getRabbitConnectionFactory();
-            } else if (connectionFactory != null) {
-                return connectionFactory;
+        /**
+         * The connection factory of each incarnation, from the broker settings as they are now: a
+         * user's non-Spring-Boot factory as is; otherwise a new one (named after the incarnation) on
+         * a copy of the client settings, with the client's own recovery off.
+         */
+        private Function<NodeId, ConnectionFactory> connections() {
+            if (connectionFactory != null && !(connectionFactory instanceof AbstractConnectionFactory)) {
+                ConnectionFactory shared = connectionFactory;
+                return self -> shared;
             }
-            if (rabbit != null) {
-                // a copy: the caller's factory stays as it was; the client's own recovery would bring
-                // back a dead node's inbox under the same identity, so it is off
-                rabbit = rabbit.clone();
-                rabbit.setAutomaticRecoveryEnabled(false);
-                rabbit.setTopologyRecoveryEnabled(false);
+            com.rabbitmq.client.ConnectionFactory rabbit;
+            if (connectionFactory != null) {
+                rabbit = ((AbstractConnectionFactory) connectionFactory).getRabbitConnectionFactory().clone();
+            } else if (rabbitConnectionFactory != null) {
+                rabbit = rabbitConnectionFactory.clone();
             } else {
                 rabbit = new com.rabbitmq.client.ConnectionFactory();
                 rabbit.setHost(host);
@@ -235,132 +254,179 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
                 rabbit.setUsername(username);
                 rabbit.setPassword(password);
                 rabbit.setVirtualHost(virtualHost);
-                rabbit.setAutomaticRecoveryEnabled(false);
                 rabbit.setChannelRpcTimeout(10_000);
             }
-            CachingConnectionFactory caching = new CachingConnectionFactory(rabbit);
-            caching.setConnectionNameStrategy(f -> "global-registry " + self);
-            return caching;
+            // the client's own recovery would bring back a dead node's inbox under the same identity
+            rabbit.setAutomaticRecoveryEnabled(false);
+            rabbit.setTopologyRecoveryEnabled(false);
+            return self -> {
+                CachingConnectionFactory caching = new CachingConnectionFactory(rabbit.clone());
+                caching.setConnectionNameStrategy(f -> "global-registry " + self);
+                return caching;
+            };
         }
     }
 
     /**
      * Simulates a crash of this node: the connection is aborted (the broker deletes its inbox at
-     * once), nothing more is sent, and the node stops without unregistering or saying goodbye.
-     * For tests; use {@link #close()} to leave.
+     * once), nothing more is sent, and the node stops without unregistering or saying goodbye (nor
+     * rejoining). For tests; use {@link #close()} to leave.
      */
     public void crash() {
-        transport.abortConnection();
-        engine.halt();
+        incarnations.crash();
     }
 
-    /** This node's transport (queue names, publish counters). */
+    /** The transport of this node's current incarnation (queue names, publish counters). */
     public AmqpTransport transport() {
-        return transport;
+        return incarnations.current().transport();
+    }
+
+    /** The engine of this node's current incarnation (calls under way, for tests and metrics). */
+    public RegistryEngine engine() {
+        return now();
+    }
+
+    private RegistryEngine now() {
+        return incarnations.current().engine();
+    }
+
+    /** Why nothing can be done while the node rejoins. */
+    private RegistryException rejoining() {
+        return new RegistryException("The registry node " + nodeId() + " gave up its incarnation and is rejoining the"
+                + " cluster as a new one; try again shortly");
     }
 
     @Override
     public NodeId nodeId() {
-        return engine.nodeId();
+        return now().nodeId();
     }
 
     @Override
     public Optional<Registration> whereis(Object name) {
-        return engine.whereis(name);
+        if (incarnations.isRejoining()) {
+            names.encode(name);
+            return Optional.empty();
+        }
+        return now().whereis(name);
     }
 
     @Override
     public RegistrationResult register(Object name, Object target) {
-        return engine.register(name, target);
+        if (incarnations.isRejoining()) {
+            throw rejoining();
+        }
+        return now().register(name, target);
     }
 
     @Override
     public CompletableFuture<RegistrationResult> registerAsync(Object name, Object target) {
-        return engine.registerAsync(name, target);
+        if (incarnations.isRejoining()) {
+            names.encode(name);
+            return CompletableFuture.failedFuture(rejoining());
+        }
+        return now().registerAsync(name, target);
     }
 
     @Override
     public boolean unregister(Object name) {
-        return engine.unregister(name);
+        if (incarnations.isRejoining()) {
+            names.encode(name);
+            return false; // it owns nothing
+        }
+        return now().unregister(name);
     }
 
     @Override
     public void send(Object name, Object message) {
-        engine.send(name, message);
+        if (incarnations.isRejoining()) {
+            throw rejoining();
+        }
+        now().send(name, message);
     }
 
+    /** {@inheritDoc} The proxy calls through whichever incarnation of this node is current. */
     @Override
     public <T> T proxy(Object name, Class<T> type) {
-        return engine.proxy(name, type);
-    }
-
-    /** This node's engine (calls under way, for tests and metrics). */
-    public RegistryEngine engine() {
-        return engine;
+        String key = names.canonicalKey(name);
+        Incarnation current = incarnations.current();
+        if (current.engine().isClosed() && !incarnations.isRejoining()) {
+            throw new IllegalStateException("The registry node " + current.id() + " is closed");
+        }
+        InvocationHandler first = current.engine().invocations().handler(key, type);
+        ClassLoader loader = type.getClassLoader() != null ? type.getClassLoader() : AmqpGlobalRegistry.class.getClassLoader();
+        return type.cast(Proxy.newProxyInstance(loader, new Class<?>[] {type},
+                new CurrentIncarnationHandler(incarnations, key, type, current, first)));
     }
 
     @Override
     public List<Registration> registrations() {
-        return engine.registrations();
+        return incarnations.isRejoining() ? List.of() : now().registrations();
     }
 
     @Override
     public Set<NodeId> members() {
-        return engine.members();
+        return incarnations.isRejoining() ? Set.of(nodeId()) : now().members();
     }
 
     @Override
     public boolean isFenced() {
-        return engine.isFenced();
+        return incarnations.isRejoining() || now().isFenced();
+    }
+
+    @Override
+    public long rejoins() {
+        return incarnations.rejoins();
     }
 
     @Override
     public Map<NodeId, Instant> lastHeartbeats() {
-        return engine.lastHeartbeats();
+        return incarnations.isRejoining() ? Map.of() : now().lastHeartbeats();
     }
 
     @Override
     public void addListener(OwnerChangeListener listener) {
-        engine.addListener(listener);
+        incarnations.addListener(Objects.requireNonNull(listener, "listener"));
     }
 
     @Override
     public void removeListener(OwnerChangeListener listener) {
-        engine.removeListener(listener);
+        incarnations.removeListener(listener);
     }
 
     @Override
     public Optional<NodeId> leader() {
-        return engine.leader();
+        return incarnations.isRejoining() ? Optional.empty() : now().leader();
     }
 
+    /** {@inheritDoc} The listener is the node's: it hears every incarnation's leader changes. */
     @Override
     public void addLeaderListener(LeaderListener listener) {
-        engine.addLeaderListener(listener);
+        incarnations.addLeaderListener(Objects.requireNonNull(listener, "listener"));
     }
 
     @Override
     public void removeLeaderListener(LeaderListener listener) {
-        engine.removeLeaderListener(listener);
+        incarnations.removeLeaderListener(listener);
     }
 
     @Override
     public RejectedMessages rejected() {
-        return engine.rejected();
+        return starter.rejected();
     }
 
+    /** {@inheritDoc} Counted over every incarnation of this node. */
     @Override
     public DeliveryStats deliveries() {
-        return engine.deliveries();
+        return starter.deliveries();
     }
 
     @Override
     public void close() {
-        engine.close();
+        incarnations.close();
     }
 
     @Override
     public String toString() {
-        return engine.toString();
+        return now().toString();
     }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +81,7 @@ public final class AmqpTransport implements NodeTransport {
     private volatile boolean closed;
     private volatile boolean leaving;
     private volatile boolean crashed;
+    private final AtomicBoolean closing = new AtomicBoolean();
 
     /**
      * @param connectionFactory a factory whose connection this transport alone uses (its death is the node's death)
@@ -461,11 +463,12 @@ public final class AmqpTransport implements NodeTransport {
      * still handled: a call is answered {@code NOT_OWNER} once the names are gone), deletes the inbox
      * (a call sent to this node from then on is returned to its sender, who goes to the name's next
      * owner, instead of vanishing with the queue when the connection closes), and only then stops
-     * publishing and disconnects.
+     * publishing and disconnects. Runs once: a second call, say while {@link #disconnect()} closes
+     * it, returns at once.
      */
     @Override
     public void close() {
-        if (closed) {
+        if (!closing.compareAndSet(false, true)) {
             return;
         }
         leaving = true;

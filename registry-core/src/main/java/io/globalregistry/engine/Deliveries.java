@@ -41,11 +41,12 @@ final class Deliveries {
     private final HandlerTypes handlerTypes;
     private final Executor handlers;
     private final int maxMessageSize;
-    private final DeliveryStats stats = new DeliveryStats();
+    private final DeliveryStats stats;
     private final AtomicLong lastWarning = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
 
+    /** @param stats where what became of each message is counted */
     Deliveries(NameCodec names, RegistryNode node, NodeCallNetwork.Resolver resolver, NodeRuntime runtime,
-               ObjectMapper mapper, Executor handlers, int maxMessageSize) {
+               ObjectMapper mapper, Executor handlers, int maxMessageSize, DeliveryStats stats) {
         this.names = names;
         this.node = node;
         this.resolver = resolver;
@@ -54,6 +55,7 @@ final class Deliveries {
         this.handlerTypes = new HandlerTypes(mapper.getTypeFactory());
         this.handlers = handlers;
         this.maxMessageSize = maxMessageSize;
+        this.stats = stats;
     }
 
     DeliveryStats stats() {

@@ -9,6 +9,8 @@ import io.globalregistry.Registration;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.RegistrationTimeoutException;
 import io.globalregistry.RegistryException;
+import io.globalregistry.RegistryObserver;
+import io.globalregistry.RegistryObserver.RegistrationOutcome;
 import io.globalregistry.claim.ClaimStrategy;
 import io.globalregistry.leader.LeaderStrategy;
 import io.globalregistry.invoke.Invocations;
@@ -48,6 +50,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.ObjectMapper;
@@ -89,6 +92,8 @@ public final class RegistryEngine implements GlobalNameRegistry {
     private final ClaimWindow claims;
     private final Set<CompletableFuture<RegistrationResult>> inFlight = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final RegistryObserver observer;
+    private volatile Consumer<String> giveUpWatcher = why -> { };
 
     /**
      * Builds the node; {@link #start()} connects it.
@@ -106,12 +111,30 @@ public final class RegistryEngine implements GlobalNameRegistry {
     public RegistryEngine(NodeId self, RegistryConfig config, NodeRuntime runtime, AutoCloseable loopCloser,
                           NodeTransport transport, RejectedMessages rejected, ObjectMapper payloadMapper,
                           int handlerThreads, int maxConcurrentClaims) {
+        this(self, config, runtime, loopCloser, transport, rejected, new DeliveryStats(), payloadMapper, handlerThreads,
+                maxConcurrentClaims, RegistryObserver.NO_OP);
+    }
+
+    /**
+     * Builds the node with an observer of its registrations and proxied calls, counting deliveries
+     * where the caller says (so the counts can outlive this incarnation); {@link #start()} connects it.
+     *
+     * @param deliveryStats where what became of the messages sent to names is counted
+     * @param observer told how long each registration and proxied call took and how it ended
+     * @see #RegistryEngine(NodeId, RegistryConfig, NodeRuntime, AutoCloseable, NodeTransport, RejectedMessages,
+     *      ObjectMapper, int, int)
+     */
+    public RegistryEngine(NodeId self, RegistryConfig config, NodeRuntime runtime, AutoCloseable loopCloser,
+                          NodeTransport transport, RejectedMessages rejected, DeliveryStats deliveryStats,
+                          ObjectMapper payloadMapper, int handlerThreads, int maxConcurrentClaims,
+                          RegistryObserver observer) {
         this.self = Objects.requireNonNull(self, "self");
         this.config = Objects.requireNonNull(config, "config");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         this.loopCloser = Objects.requireNonNull(loopCloser, "loopCloser");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.rejected = Objects.requireNonNull(rejected, "rejected");
+        this.observer = Objects.requireNonNull(observer, "observer");
         if (handlerThreads < 1) {
             throw new IllegalArgumentException("handlerThreads must be at least 1, got " + handlerThreads);
         }
@@ -121,15 +144,17 @@ public final class RegistryEngine implements GlobalNameRegistry {
         this.listeners = new OwnerChangeDispatcher(notifier);
         this.node = new RegistryNode(self, config, runtime, transport, this::ownerChanged,
                 config.strategy() == RegistryConfig.Strategy.LEADER ? LeaderStrategy::new : ClaimStrategy::new);
-        this.deliveries = new Deliveries(names, node, this::resolve, runtime, payloadMapper, handlers, config.maxMessageSize());
+        this.deliveries = new Deliveries(names, node, this::resolve, runtime, payloadMapper, handlers,
+                config.maxMessageSize(), Objects.requireNonNull(deliveryStats, "deliveryStats"));
         this.node.onDeliver(deliveries::onDeliver);
         this.node.onLeaderChange(listeners::leaderChanged);
+        this.node.onGiveUp(this::gaveUp);
         this.callExecutor = callExecutor(self, config);
         this.callTimer = new ScheduledThreadPoolExecutor(1, RegistryThreads.factory(self.name(), "call-timer"));
         this.callTimer.setRemoveOnCancelPolicy(true);
         this.callResults = RegistryThreads.fixed(self.name(), "call-results", 1);
-        this.invocations = new Invocations(self, config, new NodeCallNetwork(node, runtime, transport, this::resolve), payloadMapper, callExecutor,
-                callTimer, callResults);
+        this.invocations = new Invocations(self, config, new NodeCallNetwork(node, runtime, transport, this::resolve),
+                payloadMapper, callExecutor, callTimer, callResults, observer);
         this.loop = new LoopCalls(runtime, LOOP_CALL_TIMEOUT);
         this.claims = new ClaimWindow(maxConcurrentClaims);
     }
@@ -149,6 +174,26 @@ public final class RegistryEngine implements GlobalNameRegistry {
             return;
         }
         node.onMessage(envelope);
+    }
+
+    /**
+     * Runs {@code callback} with why once this node gives its incarnation up (it lost its connection, or
+     * did not hear itself for 5 x fence-after): its names are gone, it is stopped and disconnected for
+     * good, though not closed. It runs on the listeners' thread, after they were told of the FENCED
+     * names. Set it before {@link #start()}.
+     */
+    public void onGaveUp(Consumer<String> callback) {
+        this.giveUpWatcher = Objects.requireNonNull(callback, "callback");
+    }
+
+    /** On the loop, from the node giving up: tell whoever watches, after the listeners' FENCED changes. */
+    private void gaveUp(String why) {
+        LOG.warn("Registry node {} gave up its incarnation: {}", self, why);
+        try {
+            notifier.execute(() -> giveUpWatcher.accept(why));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("Registry node {} closed; its giving up is not told", self);
+        }
     }
 
     /** On the loop: calls waiting for this name's owner learn first, then the listeners (on their thread). */
@@ -276,9 +321,14 @@ public final class RegistryEngine implements GlobalNameRegistry {
         }
         checkOpen();
         long timeoutMillis = registrationTimeoutMillis();
+        long begun = System.nanoTime();
         CompletableFuture<RegistrationResult> result = new CompletableFuture<>();
         inFlight.add(result);
-        result.whenComplete((r, e) -> inFlight.remove(result));
+        result.whenComplete((r, e) -> {
+            inFlight.remove(result);
+            registrationFinished(begun, e != null ? RegistrationOutcome.FAILED
+                    : r.registered() ? RegistrationOutcome.WON : RegistrationOutcome.LOST);
+        });
         CompletableFuture<RegistrationResult> decided = new CompletableFuture<>();
         decided.whenComplete((r, e) -> onCallbackThread(() -> deliver(key, result, r, e)));
         runtime.runNow(() -> claims.submit(new ClaimWindow.Entry(result, started -> {
@@ -304,6 +354,14 @@ public final class RegistryEngine implements GlobalNameRegistry {
         if (!delivered && e == null && r.registered()) {
             LOG.warn("Registration of {} was decided after the caller was told it timed out; unregistering it", key);
             runtime.execute(() -> node.unregister(key));
+        }
+    }
+
+    private void registrationFinished(long started, RegistrationOutcome outcome) {
+        try {
+            observer.registrationFinished(Duration.ofNanos(System.nanoTime() - started), outcome);
+        } catch (RuntimeException e) {
+            LOG.warn("Registry observer {} failed", observer, e);
         }
     }
 
@@ -442,14 +500,26 @@ public final class RegistryEngine implements GlobalNameRegistry {
      * caller kills the transport first (e.g. by aborting its connection). For tests.
      */
     public void halt() {
+        halt("The registry node " + self + " was closed");
+    }
+
+    /**
+     * {@link #halt()}, with {@code why} as the failure of every registration and call under way, e.g.
+     * after this node gave its incarnation up.
+     */
+    public void halt(String why) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         runtime.execute(node::halt);
-        shutDown();
+        shutDown(why);
     }
 
     private void shutDown() {
+        shutDown("The registry node " + self + " was closed");
+    }
+
+    private void shutDown(String why) {
         closed.set(true);
         try {
             transport.close();
@@ -461,11 +531,11 @@ public final class RegistryEngine implements GlobalNameRegistry {
         } catch (Exception e) {
             LOG.warn("Closing the event loop of {} failed: {}", self, e.toString());
         }
-        IllegalStateException closedError = new IllegalStateException("The registry node " + self + " was closed");
+        IllegalStateException closedError = new IllegalStateException(why);
         for (CompletableFuture<RegistrationResult> pending : List.copyOf(inFlight)) {
             pending.completeExceptionally(closedError);
         }
-        invocations.close("The registry node " + self + " was closed");
+        invocations.close(why);
         callExecutor.shutdownNow();
         callTimer.shutdownNow();
         callResults.shutdown();

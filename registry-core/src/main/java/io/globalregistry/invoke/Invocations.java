@@ -1,11 +1,13 @@
 package io.globalregistry.invoke;
 
 import io.globalregistry.OwnerChange;
+import io.globalregistry.RegistryObserver;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.wire.Message;
 import io.globalregistry.wire.Message.Call;
 import io.globalregistry.wire.Message.Reply;
+import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.Collections;
@@ -48,6 +50,7 @@ public final class Invocations {
     private final IncomingCalls incoming;
     private final RemoteCalls remote;
     private final Executor results;
+    private final RegistryObserver observer;
     private final ConcurrentHashMap<Class<?>, Map<Method, MethodPlan>> plans = new ConcurrentHashMap<>();
 
     /**
@@ -58,9 +61,10 @@ public final class Invocations {
      * @param callExecutor runs incoming calls; bounded: throws {@code RejectedExecutionException} when full
      * @param timer schedules call deadlines and runs retries (quick tasks only)
      * @param results completes the futures returned by asynchronous proxy methods (users chain on them)
+     * @param observer told how each proxied call ended ({@link RegistryObserver#NO_OP} for none)
      */
     public Invocations(NodeId self, RegistryConfig config, CallNetwork network, ObjectMapper mapper, Executor callExecutor,
-                       ScheduledExecutorService timer, Executor results) {
+                       ScheduledExecutorService timer, Executor results, RegistryObserver observer) {
         this.self = Objects.requireNonNull(self, "self");
         this.network = Objects.requireNonNull(network, "network");
         this.json = new CallJson(mapper, config.maxMessageSize());
@@ -68,6 +72,7 @@ public final class Invocations {
         this.incoming = new IncomingCalls(network, new TargetMethods(json), json, callExecutor, timeout);
         this.remote = new RemoteCalls(self, network, incoming, timer, timer, timeout);
         this.results = Objects.requireNonNull(results, "results");
+        this.observer = Objects.requireNonNull(observer, "observer");
     }
 
     /**
@@ -76,6 +81,18 @@ public final class Invocations {
      * @throws IllegalArgumentException if {@code type} is not an interface or misuses {@code @OneWay}
      */
     public <T> T proxy(String key, Class<T> type) {
+        InvocationHandler handler = handler(key, type);
+        ClassLoader loader = type.getClassLoader() != null ? type.getClassLoader() : Invocations.class.getClassLoader();
+        return type.cast(Proxy.newProxyInstance(loader, new Class<?>[] {type}, handler));
+    }
+
+    /**
+     * What a proxy of {@code type} for the name {@code key} runs: for a proxy made elsewhere that
+     * hands its calls to this node (say to whichever incarnation of a node is current).
+     *
+     * @throws IllegalArgumentException if {@code type} is not an interface or misuses {@code @OneWay}
+     */
+    public InvocationHandler handler(String key, Class<?> type) {
         if (type == null) {
             throw new IllegalArgumentException("The proxy type must not be null");
         }
@@ -87,10 +104,7 @@ public final class Invocations {
             throw new IllegalArgumentException("Cannot make a proxy of the annotation type " + type.getName());
         }
         Map<Method, MethodPlan> typePlans = plans.computeIfAbsent(type, this::plan);
-        ClassLoader loader = type.getClassLoader() != null ? type.getClassLoader() : Invocations.class.getClassLoader();
-        Object proxy = Proxy.newProxyInstance(loader, new Class<?>[] {type},
-                new ProxyHandler(key, type, typePlans, self, network, json, remote, results));
-        return type.cast(proxy);
+        return new ProxyHandler(key, type, typePlans, self, network, json, remote, results, observer);
     }
 
     private Map<Method, MethodPlan> plan(Class<?> type) {

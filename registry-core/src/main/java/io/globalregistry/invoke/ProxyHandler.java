@@ -1,7 +1,14 @@
 package io.globalregistry.invoke;
 
 import io.globalregistry.CallException;
+import io.globalregistry.CallTimeoutException;
+import io.globalregistry.MessageTooLargeException;
+import io.globalregistry.NoSuchNameException;
+import io.globalregistry.OwnerBusyException;
 import io.globalregistry.Registration;
+import io.globalregistry.RegistryException;
+import io.globalregistry.RegistryObserver;
+import io.globalregistry.RegistryObserver.CallOutcome;
 import io.globalregistry.RemoteInvocationException;
 import io.globalregistry.invoke.MethodPlan.Kind;
 import io.globalregistry.membership.NodeId;
@@ -9,6 +16,7 @@ import io.globalregistry.support.RateLimitedLog;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -24,11 +32,14 @@ import tools.jackson.databind.JsonNode;
  * directly on the target when this node owns the name (and the target implements the method's
  * interface), else becomes a call to the owner ({@link RemoteCalls}), whose JSON result is read as
  * the method's declared type, on the caller's thread, or on the results executor for a future.
+ * Every call's end is told to the {@link RegistryObserver}: timed when it went to another node, only
+ * counted when it ran here (two clock reads would cost more than the call).
  */
 final class ProxyHandler implements InvocationHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
     private static final RateLimitedLog ONE_WAY_FAILURES = new RateLimitedLog(LOG, Level.WARN);
+    private static final RateLimitedLog OBSERVER_FAILURES = new RateLimitedLog(LOG, Level.WARN);
 
     private final String key;
     private final Class<?> type;
@@ -38,9 +49,11 @@ final class ProxyHandler implements InvocationHandler {
     private final CallJson json;
     private final RemoteCalls remote;
     private final Executor results;
+    private final RegistryObserver observer;
+    private final boolean observed;
 
     ProxyHandler(String key, Class<?> type, Map<Method, MethodPlan> plans, NodeId self, CallNetwork network, CallJson json,
-                 RemoteCalls remote, Executor results) {
+                 RemoteCalls remote, Executor results, RegistryObserver observer) {
         this.key = key;
         this.type = type;
         this.plans = plans;
@@ -49,6 +62,8 @@ final class ProxyHandler implements InvocationHandler {
         this.json = json;
         this.remote = remote;
         this.results = results;
+        this.observer = observer;
+        this.observed = observer != RegistryObserver.NO_OP;
     }
 
     @Override
@@ -65,18 +80,32 @@ final class ProxyHandler implements InvocationHandler {
         }
         Registration owner = network.lookup(key);
         if (owner != null && owner.isLocal() && plan.method.getDeclaringClass().isInstance(owner.target())) {
-            return local(plan, owner.target(), args);
+            return observed ? observedLocal(plan, owner.target(), args) : local(plan, owner.target(), args);
         }
+        long started = System.nanoTime();
+        try {
+            return remote(plan, args, started);
+        } catch (Throwable e) {
+            finished(started, outcomeOf(e));
+            throw e;
+        }
+    }
+
+    /** The owner is elsewhere, or unknown yet: a call to it; the outcome is told here, or when the future completes. */
+    private Object remote(MethodPlan plan, Object[] args, long started) throws Throwable {
         JsonNode arguments = json.arguments(key, plan, args);
         if (plan.oneWay) {
             remote.sendOneWay(key, plan, arguments);
+            finished(started, CallOutcome.OK);
             return null;
         }
         if (plan.async) {
-            return async(plan, remote.start(key, plan, arguments, true));
+            return async(plan, remote.start(key, plan, arguments, true), started);
         }
         OutgoingCall call = remote.start(key, plan, arguments, false);
-        return read(plan, remote.await(call), call);
+        Object result = read(plan, remote.await(call), call);
+        finished(started, CallOutcome.OK);
+        return result;
     }
 
     /** The target is here: call it directly, as an interface call would. */
@@ -84,34 +113,90 @@ final class ProxyHandler implements InvocationHandler {
         try {
             return plan.method.invoke(target, args);
         } catch (InvocationTargetException e) {
-            Throwable cause = e.getCause();
-            if (plan.oneWay) {
-                ONE_WAY_FAILURES.log("The one-way call {} on {} failed", plan.display, key, cause);
-                return null;
-            }
-            if (cause instanceof RuntimeException || cause instanceof Error || declares(plan, cause)) {
-                throw cause;
-            }
-            RemoteInvocationException wrapped = new RemoteInvocationException(key, plan.display, self,
-                    cause.getClass().getName(), cause.getMessage());
-            wrapped.initCause(cause);
-            throw wrapped;
+            return targetFailed(plan, e.getCause());
         }
     }
 
-    private CompletableFuture<Object> async(MethodPlan plan, OutgoingCall call) {
+    /** {@link #local}, counted for the observer. */
+    private Object observedLocal(MethodPlan plan, Object target, Object[] args) throws Throwable {
+        CallOutcome outcome = CallOutcome.ERROR;
+        try {
+            Object result = plan.method.invoke(target, args);
+            outcome = CallOutcome.OK;
+            return result;
+        } catch (InvocationTargetException e) {
+            return targetFailed(plan, e.getCause());
+        } finally {
+            try {
+                observer.localCallFinished(outcome);
+            } catch (RuntimeException e) {
+                OBSERVER_FAILURES.log("Registry observer {} failed", observer, e);
+            }
+        }
+    }
+
+    /** A local target threw {@code cause}: rethrown as an interface call would, a one-way call's only logged. */
+    private Object targetFailed(MethodPlan plan, Throwable cause) throws Throwable {
+        if (plan.oneWay) {
+            ONE_WAY_FAILURES.log("The one-way call {} on {} failed", plan.display, key, cause);
+            return null;
+        }
+        if (cause instanceof RuntimeException || cause instanceof Error || declares(plan, cause)) {
+            throw cause;
+        }
+        RemoteInvocationException wrapped = new RemoteInvocationException(key, plan.display, self,
+                cause.getClass().getName(), cause.getMessage());
+        wrapped.initCause(cause);
+        throw wrapped;
+    }
+
+    private void finished(long started, CallOutcome outcome) {
+        try {
+            observer.callFinished(Duration.ofNanos(System.nanoTime() - started), outcome);
+        } catch (RuntimeException e) {
+            OBSERVER_FAILURES.log("Registry observer {} failed", observer, e);
+        }
+    }
+
+    /** The outcome a caller sees when a call to a remote owner throws {@code error}. */
+    static CallOutcome outcomeOf(Throwable error) {
+        if (error instanceof CallTimeoutException) {
+            return CallOutcome.TIMEOUT;
+        }
+        if (error instanceof OwnerBusyException) {
+            return CallOutcome.BUSY;
+        }
+        if (error instanceof NoSuchNameException) {
+            return CallOutcome.NO_OWNER;
+        }
+        if (error instanceof MessageTooLargeException) {
+            return CallOutcome.TOO_LARGE;
+        }
+        if (error instanceof RemoteInvocationException || !(error instanceof RegistryException)) {
+            return CallOutcome.ERROR; // the target threw; a declared exception comes back as itself
+        }
+        return CallOutcome.FAILED;
+    }
+
+    private CompletableFuture<Object> async(MethodPlan plan, OutgoingCall call, long started) {
         CompletableFuture<Object> future = new CompletableFuture<>();
         call.result.whenComplete((node, error) -> {
             Runnable complete = () -> {
                 if (error != null) {
+                    finished(started, outcomeOf(error));
                     future.completeExceptionally(error);
                     return;
                 }
+                Object value;
                 try {
-                    future.complete(read(plan, node, call));
+                    value = read(plan, node, call);
                 } catch (RuntimeException e) {
+                    finished(started, outcomeOf(e));
                     future.completeExceptionally(e);
+                    return;
                 }
+                finished(started, CallOutcome.OK);
+                future.complete(value);
             };
             try {
                 results.execute(complete); // never the event loop or a consumer thread: users chain on this future

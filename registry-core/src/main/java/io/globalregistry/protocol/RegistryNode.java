@@ -73,6 +73,7 @@ public final class RegistryNode implements NodeContext {
     private final Set<NodeId> joinedAfterUs = new HashSet<>();
     private BiConsumer<Registration, Deliver> deliveries = (r, d) -> { };
     private Consumer<NodeId> leaderChanges = leader -> { };
+    private Consumer<String> gaveUp = why -> { };
     private boolean joined;
     private boolean stopped;
     private boolean fenced;
@@ -115,6 +116,11 @@ public final class RegistryNode implements NodeContext {
     /** Where one-way messages for names owned here go. */
     public void onDeliver(BiConsumer<Registration, Deliver> handler) {
         this.deliveries = handler;
+    }
+
+    /** Told, on the loop and with why, when this node has given its incarnation up (see {@link #giveUp}). */
+    public void onGiveUp(Consumer<String> handler) {
+        this.gaveUp = handler;
     }
 
     // ---- life cycle ------------------------------------------------------------------------
@@ -183,7 +189,8 @@ public final class RegistryNode implements NodeContext {
 
     /**
      * This incarnation is over: fence, stop and drop the connection, so the others certify it dead
-     * instead of waiting for a member that will never answer.
+     * instead of waiting for a member that will never answer. Whoever runs the node may start a new
+     * incarnation (it is told through {@link #onGiveUp}).
      */
     private void giveUp(String why) {
         if (!stopped) {
@@ -191,6 +198,7 @@ public final class RegistryNode implements NodeContext {
             table.removeOwner(self, Reason.FENCED);
             stop("this node fenced itself and stopped: " + why);
             transport.disconnect();
+            gaveUp.accept(why);
         }
     }
 

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -41,11 +42,21 @@ final class ClusterFixture implements AutoCloseable {
 
     /** A node with settings of its own (same cluster). */
     AmqpGlobalRegistry start(String nodeName, RegistryConfig settings) {
-        AmqpGlobalRegistry node = AmqpGlobalRegistry.builder()
+        return start(nodeName, settings, builder -> { });
+    }
+
+    /** A node whose builder is changed by {@code customize} (e.g. an observer). */
+    AmqpGlobalRegistry start(String nodeName, Consumer<AmqpGlobalRegistry.Builder> customize) {
+        return start(nodeName, config, customize);
+    }
+
+    private AmqpGlobalRegistry start(String nodeName, RegistryConfig settings, Consumer<AmqpGlobalRegistry.Builder> customize) {
+        AmqpGlobalRegistry.Builder builder = AmqpGlobalRegistry.builder()
                 .rabbitConnectionFactory(broker.newConnectionFactory())
                 .config(settings)
-                .nodeName(nodeName)
-                .start();
+                .nodeName(nodeName);
+        customize.accept(builder);
+        AmqpGlobalRegistry node = builder.start();
         nodes.add(node);
         return node;
     }

@@ -12,6 +12,7 @@ import io.globalregistry.OwnerChange;
 import io.globalregistry.OwnerChange.Reason;
 import io.globalregistry.Registration;
 import io.globalregistry.Registration.State;
+import io.globalregistry.RegistryObserver;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.name.GlobalName;
 import io.globalregistry.protocol.RegistryConfig;
@@ -97,7 +98,7 @@ class RetryRuleTest {
             RegistryConfig.defaults("c").withCallTimeout(Duration.ofMillis(600)), network, JsonMapper.builder().build(),
             task -> {
                 throw new RejectedExecutionException("full");
-            }, timer, results);
+            }, timer, results, RegistryObserver.NO_OP);
     private final Service service = invocations.proxy(KEY, Service.class);
 
     @AfterEach

@@ -1,6 +1,7 @@
 package io.globalregistry.sample.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.globalregistry.test.TestBroker;
 import io.globalregistry.test.WithBroker;
@@ -48,9 +49,11 @@ import tools.jackson.databind.json.JsonMapper;
  * in {@code target/sample-app-cluster/<node>-<start>.log}), one cluster for the whole class, in order:
  * <ol>
  * <li>started at the same moment, every node's {@code /demo/next} is served by the same owner;</li>
- * <li>the actuator's health, {@code globalregistry} endpoint and {@code global.registry.members} meter over HTTP;</li>
+ * <li>the actuator's health, {@code globalregistry} endpoint and {@code global.registry.*} meters (members, calls,
+ * registration timers) over HTTP;</li>
  * <li>a graceful stop (SIGTERM) of the owner while a client calls a survivor every 10 ms: no failed call;</li>
- * <li>{@code kill -9} of the owner, several rounds (the killed node restarted in between): failover times;</li>
+ * <li>{@code kill -9} of the owner, several rounds (the killed node restarted in between): failover times, and the
+ * new owner's {@code global.registry.failovers} meter;</li>
  * <li>the {@code @Scheduled} tick (logged as {@code TICK node=.. epochSecond=..}) never ran on two nodes in the
  * same second, over the whole run.</li>
  * </ol>
@@ -194,6 +197,38 @@ class SampleAppClusterTests {
         System.out.println("(b) /actuator/metrics/global.registry.members: " + metric);
         assertThat(metric.get("name").asString()).isEqualTo("global.registry.members");
         assertThat(metric.get("measurements").get(0).get("value").asDouble()).isEqualTo(3.0);
+
+        // (a) called /demo/next once on every node: a local call on the owner, a remote one elsewhere
+        double localCalls = measurement(node, "global.registry.calls.local", "COUNT", "outcome:ok");
+        double remoteCalls = measurement(other, "global.registry.calls", "COUNT", "outcome:ok");
+        double won = measurement(node, "global.registry.registrations", "COUNT", "outcome:won");
+        double registrationsElsewhere = measurement(other, "global.registry.registrations", "COUNT");
+        System.out.printf("(b) /actuator/metrics: owner %s made %.0f local calls and won %.0f registrations "
+                + "(guard and name); %s made %.0f remote calls and %.0f registrations%n", owner, localCalls, won,
+                other.name, remoteCalls, registrationsElsewhere);
+        assertThat(localCalls).isGreaterThanOrEqualTo(1);
+        assertThat(remoteCalls).isGreaterThanOrEqualTo(1);
+        assertThat(won).isGreaterThanOrEqualTo(2);
+        assertThat(registrationsElsewhere).as("its claim of the guard, lost").isGreaterThanOrEqualTo(1);
+        assertThat(measurement(other, "global.registry.calls", "TOTAL_TIME", "outcome:ok")).isPositive();
+        assertThat(measurement(node, "global.registry.failovers", "COUNT")).as("nothing failed over yet").isZero();
+    }
+
+    /** One statistic of a meter from {@code /actuator/metrics/{name}}, for the tags {@code key:value} given. */
+    private double measurement(Node node, String meter, String statistic, String... tags)
+            throws IOException, InterruptedException {
+        StringBuilder path = new StringBuilder("/actuator/metrics/").append(meter);
+        for (int i = 0; i < tags.length; i++) {
+            path.append(i == 0 ? '?' : '&').append("tag=").append(tags[i]);
+        }
+        HttpResponse<String> response = get(node, path.toString());
+        assertThat(response.statusCode()).as(path + " on " + node.name).isEqualTo(200);
+        for (JsonNode measurement : json.readTree(response.body()).get("measurements")) {
+            if (measurement.get("statistic").asString().equals(statistic)) {
+                return measurement.get("value").asDouble();
+            }
+        }
+        throw new AssertionError("no " + statistic + " in " + response.body());
     }
 
     @Test
@@ -300,6 +335,14 @@ class SampleAppClusterTests {
                     + "(%d failed requests)%n", round, owner, survivor.name, newOwner, millis, failedRequests);
             assertThat(newOwner).as("a survivor owns the sequence").isNotNull().isNotEqualTo(owner);
             failovers.add(millis);
+            Node takenOverBy = nodes.get(newOwner);
+            // counted once the bean is registered, which the survivor's call may beat by a moment
+            await().atMost(Duration.ofSeconds(2)).until(() -> measurement(takenOverBy, "global.registry.failovers",
+                    "COUNT", "reason:owner_down") >= 1);
+            double counted = measurement(takenOverBy, "global.registry.failovers", "COUNT", "reason:owner_down");
+            System.out.printf("(d) round %d: global.registry.failovers{reason=owner_down} on %s: %.0f%n", round,
+                    newOwner, counted);
+            assertThat(counted).as("the new owner counted the failover").isGreaterThanOrEqualTo(1);
             for (Node node : nodes.values()) {
                 if (!node.name.equals(owner)) {
                     assertThat(json.readTree(get(node, "/demo/next").body()).get("servedBy").asString())

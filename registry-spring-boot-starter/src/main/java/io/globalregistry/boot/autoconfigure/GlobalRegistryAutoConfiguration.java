@@ -1,13 +1,16 @@
 package io.globalregistry.boot.autoconfigure;
 
 import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.RegistryObserver;
 import io.globalregistry.amqp.AmqpGlobalRegistry;
 import io.globalregistry.boot.endpoint.GlobalRegistryEndpoint;
 import io.globalregistry.boot.health.GlobalRegistryHealthIndicator;
 import io.globalregistry.boot.metrics.GlobalRegistryMetrics;
+import io.globalregistry.boot.metrics.MicrometerRegistryObserver;
 import io.globalregistry.boot.singleton.GlobalSingletonBeanFactoryPostProcessor;
 import io.globalregistry.boot.singleton.GlobalSingletonManager;
 import io.globalregistry.boot.singleton.GlobalSingletons;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.Locale;
@@ -21,6 +24,7 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -36,16 +40,17 @@ import org.springframework.core.env.Environment;
  * joined to the cluster named by {@code global-registry.cluster} over the broker of Spring Boot's
  * RabbitMQ {@link ConnectionFactory}, on a connection of its own. With the actuator, the
  * {@code globalregistry} endpoint and the {@code globalRegistry} health contributor; with Micrometer,
- * the {@code global.registry.*} meters.
+ * the {@code global.registry.*} meters (the timers only when there is a {@link MeterRegistry} bean).
  *
  * <p>Ordered after Spring Boot's RabbitMQ auto-configuration by name, so it loads whichever is present:
  * {@code org.springframework.boot.amqp.autoconfigure} (module {@code spring-boot-amqp}, Boot 4.0 and 4.1)
  * or {@code org.springframework.boot.rabbitmq.autoconfigure} (module {@code spring-boot-rabbitmq}, Boot's
- * main branch, for 4.2).
+ * main branch, for 4.2); and after Boot's meter registries, so the timers see whether one exists.
  */
 @AutoConfiguration(afterName = {
         "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration",
-        "org.springframework.boot.rabbitmq.autoconfigure.RabbitAutoConfiguration"})
+        "org.springframework.boot.rabbitmq.autoconfigure.RabbitAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration"})
 @ConditionalOnClass({ConnectionFactory.class, RabbitTemplate.class})
 @ConditionalOnProperty(prefix = "global-registry", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(GlobalRegistryProperties.class)
@@ -56,12 +61,14 @@ public final class GlobalRegistryAutoConfiguration {
     /**
      * The registry node, started: it copies the broker settings (first address, credentials, virtual
      * host, TLS, heartbeat) of the application's RabbitMQ connection factory and opens a connection
-     * of its own, which it closes on {@code close()}; the application's factory is left as it was.
+     * of its own, which it closes on {@code close()}; the application's factory is left as it was. A
+     * {@link RegistryObserver} bean, if there is exactly one, is told of its registrations and calls.
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     GlobalNameRegistry globalNameRegistry(GlobalRegistryProperties properties, Environment environment,
                                           ObjectProvider<ConnectionFactory> connectionFactory,
+                                          ObjectProvider<RegistryObserver> observer,
                                           ObjectProvider<GlobalRegistryCustomizer> customizers) {
         GlobalRegistrySettings settings = GlobalRegistrySettings.of(properties, environment);
         com.rabbitmq.client.ConnectionFactory brokerSettings = brokerSettings(connectionFactory.getIfUnique());
@@ -70,6 +77,7 @@ public final class GlobalRegistryAutoConfiguration {
                 .rabbitConnectionFactory(brokerSettings)
                 .config(settings.registryConfig())
                 .nodeName(settings.nodeName());
+        observer.ifUnique(builder::observer);
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
         AmqpGlobalRegistry registry = builder.start();
         LOG.info("Global registry node " + registry.nodeId() + " joined cluster '" + settings.cluster() + "' on "
@@ -145,8 +153,17 @@ public final class GlobalRegistryAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        GlobalRegistryMetrics globalRegistryMetrics(GlobalNameRegistry registry) {
-            return new GlobalRegistryMetrics(registry);
+        GlobalRegistryMetrics globalRegistryMetrics(GlobalNameRegistry registry,
+                                                    ObjectProvider<GlobalSingletonManager> singletons) {
+            return new GlobalRegistryMetrics(registry, singletons.getIfUnique());
+        }
+
+        /** Registration and call timers; without a meter registry there is no observer, so local calls stay untimed. */
+        @Bean
+        @ConditionalOnMissingBean(RegistryObserver.class)
+        @ConditionalOnBean(MeterRegistry.class)
+        MicrometerRegistryObserver globalRegistryObserver(MeterRegistry meters) {
+            return new MicrometerRegistryObserver(meters);
         }
     }
 }

@@ -8,10 +8,10 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
 /**
- * The health of this registry node: UP with the node id, the number of members it sees and the
- * number of names it owns; DOWN once the node is closed, when its event loop does not answer, or
- * while it is fenced (it does not hear itself through the broker, or lost its connection, so it
- * gave its names up).
+ * The health of this registry node: UP with the node id, the number of members it sees, the
+ * number of names it owns and how many times it rejoined the cluster as a new incarnation; DOWN
+ * once the node is closed, when its event loop does not answer, or while it is fenced (it does not
+ * hear itself through the broker, or lost its connection, so it gave its names up, and is rejoining).
  */
 public class GlobalRegistryHealthIndicator extends AbstractHealthIndicator {
 
@@ -40,6 +40,7 @@ public class GlobalRegistryHealthIndicator extends AbstractHealthIndicator {
             return;
         }
         long owned = registrations.stream().filter(Registration::isLocal).count();
-        builder.up().withDetail("members", members).withDetail("ownedNames", owned);
+        builder.up().withDetail("members", members).withDetail("ownedNames", owned)
+                .withDetail("rejoins", registry.rejoins());
     }
 }

@@ -4,6 +4,8 @@ import io.globalregistry.DeliveryStats;
 import io.globalregistry.GlobalNameRegistry;
 import io.globalregistry.OwnerChange;
 import io.globalregistry.Registration;
+import io.globalregistry.boot.singleton.GlobalSingletonManager;
+import io.globalregistry.boot.singleton.GlobalSingletonManager.FailoverReason;
 import io.globalregistry.wire.RejectReason;
 import io.globalregistry.wire.RejectedMessages;
 import io.micrometer.core.instrument.Counter;
@@ -21,27 +23,39 @@ import java.util.Objects;
  * (state, reason, outcome); no tag ever carries a registered name.
  *
  * <ul>
- * <li>{@code global.registry.registrations} (gauge, tag {@code state}: local, remote, pending)</li>
+ * <li>{@code global.registry.names} (gauge, tag {@code state}: local, remote, pending)</li>
  * <li>{@code global.registry.members} (gauge)</li>
  * <li>{@code global.registry.messages.rejected} (counter, tag {@code reason})</li>
  * <li>{@code global.registry.deliveries} (counter, tag {@code outcome})</li>
  * <li>{@code global.registry.owner.changes} (counter, tag {@code reason})</li>
+ * <li>{@code global.registry.rejoins} (counter): times this node gave up its incarnation and rejoined as a new one</li>
+ * <li>{@code global.registry.failovers} (counter, tag {@code reason}: owner_down, handed_over, fenced), with a
+ * {@link GlobalSingletonManager}: {@code @GlobalSingleton}s this node took over</li>
  * </ul>
+ *
+ * The timers of registrations and calls come from {@link MicrometerRegistryObserver}.
  */
 public class GlobalRegistryMetrics implements MeterBinder {
 
     private static final String PREFIX = "global.registry.";
 
     private final GlobalNameRegistry registry;
+    private final GlobalSingletonManager singletons;
 
     public GlobalRegistryMetrics(GlobalNameRegistry registry) {
+        this(registry, null);
+    }
+
+    /** @param singletons whose failovers to count, or null */
+    public GlobalRegistryMetrics(GlobalNameRegistry registry, GlobalSingletonManager singletons) {
         this.registry = Objects.requireNonNull(registry, "registry");
+        this.singletons = singletons;
     }
 
     @Override
     public void bindTo(MeterRegistry meters) {
         for (Registration.State state : Registration.State.values()) {
-            Gauge.builder(PREFIX + "registrations", registry, r -> registrations(r, state))
+            Gauge.builder(PREFIX + "names", registry, r -> registrations(r, state))
                     .tag("state", tagValue(state))
                     .description("Names this node knows, by state: owned here (local), owned by another node "
                             + "(remote), being claimed here (pending)")
@@ -72,6 +86,19 @@ public class GlobalRegistryMetrics implements MeterBinder {
                     .register(meters));
         }
         registry.addListener(change -> ownerChanges.get(change.reason()).increment());
+        FunctionCounter.builder(PREFIX + "rejoins", registry, GlobalNameRegistry::rejoins)
+                .description("Times this node gave up its incarnation (broker connection lost, or not hearing itself) "
+                        + "and rejoined the cluster as a new one")
+                .register(meters);
+        if (singletons != null) {
+            for (FailoverReason reason : FailoverReason.values()) {
+                FunctionCounter.builder(PREFIX + "failovers", singletons, s -> s.failovers(reason))
+                        .tag("reason", tagValue(reason))
+                        .description("@GlobalSingletons this node took over after their previous owner lost them, "
+                                + "by why: died (owner_down), released them (handed_over), or was this node, fenced")
+                        .register(meters);
+            }
+        }
     }
 
     private static double registrations(GlobalNameRegistry registry, Registration.State state) {

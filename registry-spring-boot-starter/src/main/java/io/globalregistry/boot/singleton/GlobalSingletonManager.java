@@ -11,6 +11,7 @@ import io.globalregistry.name.GlobalName;
 import io.globalregistry.name.NameCodec;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -40,9 +42,34 @@ import org.springframework.context.SmartLifecycle;
  * scheduled tasks cancelled), then releases the guard, so a standby takes over while this node is still
  * connected. The fencing token is the guard's, which grows with every change of owner.
  *
+ * <p>When this node gives up its incarnation (it lost the broker) its singletons stop with its names (FENCED);
+ * once it has rejoined the cluster as a new incarnation it claims every one again, standing by where another node
+ * took them over meanwhile.
+ *
+ * <p>A <em>failover</em> is this node activating a singleton after it saw the previous owner lose it (died, handed
+ * it over, or this node itself fenced); they are counted by {@link FailoverReason}.
+ *
  * <p>Runs in phase {@link #PHASE}: after the web server started, stopped before it stops.
  */
 public final class GlobalSingletonManager implements SmartLifecycle, OwnerChangeListener {
+
+    /** Why the previous owner of a singleton this node took over lost it. */
+    public enum FailoverReason {
+        /** The owner was certified dead, or is no longer a member. */
+        OWNER_DOWN,
+        /** The owner handed it over: it released the singleton, e.g. when its context closed. */
+        HANDED_OVER,
+        /** This node owned it and fenced itself (it stopped hearing itself through the broker). */
+        FENCED;
+
+        static FailoverReason of(OwnerChange.Reason reason) {
+            return switch (reason) {
+                case UNREGISTERED -> HANDED_OVER;
+                case FENCED -> FENCED;
+                default -> OWNER_DOWN;
+            };
+        }
+    }
 
     /** Starts after the web server (phase {@code DEFAULT_PHASE - 2048}) and its graceful shutdown, stops before. */
     public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 512;
@@ -57,6 +84,7 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
     private final GlobalSingletons singletons;
     private final Duration decisionTimeout;
     private final Map<GlobalName, Slot> slotsByGuard = new LinkedHashMap<>();
+    private final Map<FailoverReason, LongAdder> failovers = new EnumMap<>(FailoverReason.class);
     private volatile boolean running;
     private ScheduledExecutorService executor;
     private DefaultListableBeanFactory targets;
@@ -71,6 +99,9 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         this.beanFactory = beanFactory;
         this.singletons = singletons;
         this.decisionTimeout = decisionTimeout;
+        for (FailoverReason reason : FailoverReason.values()) {
+            failovers.put(reason, new LongAdder());
+        }
         NameCodec names = new NameCodec();
         for (GlobalSingletonDefinition definition : singletons.definitions()) {
             slotsByGuard.put(names.encode(definition.guardName()), new Slot(definition));
@@ -85,6 +116,11 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
     /** The fencing token of this node's instance of {@code name}, when it runs it. */
     public Optional<Long> fencingToken(String name) {
         return slot(name).filter(slot -> slot.instance != null).map(slot -> slot.token);
+    }
+
+    /** How many times this node took a singleton over, its previous owner having lost it for {@code reason}. */
+    public long failovers(FailoverReason reason) {
+        return failovers.get(reason).sum();
     }
 
     private Optional<Slot> slot(String name) {
@@ -143,8 +179,14 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         }
         Slot slot = slotsByGuard.get(change.name());
         if (slot != null) {
+            if (change.previousOwner() != null) {
+                slot.lostBecause = FailoverReason.of(change.reason());
+            }
             if (change.reason() == OwnerChange.Reason.FENCED) {
+                // no claim while fenced: the orphan check claims once this node hears itself again, and a
+                // node that gives up claims as soon as it rejoins (onRejoined)
                 stopFenced(slot);
+                return;
             }
             LOG.info("Global singleton '" + slot.definition.name() + "' has no owner (" + change.reason()
                     + " by " + change.previousOwner() + "): claiming it");
@@ -152,12 +194,29 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         }
     }
 
+    /** This node is a new incarnation, owning nothing: claim every singleton again (after the FENCED changes). */
+    @Override
+    public void onRejoined(NodeId previous, NodeId current) {
+        if (!running || slotsByGuard.isEmpty()) {
+            return;
+        }
+        LOG.info("This node rejoined the cluster as " + current + " (was " + previous + "); claiming its global "
+                + "singletons again");
+        executor.execute(() -> { // after the outcomes of claims made on the old incarnation, queued there before
+            for (Slot slot : slotsByGuard.values()) {
+                stopFenced(slot); // none should run: the FENCED changes came first
+                claim(slot);
+            }
+        });
+    }
+
     /**
      * The safety net behind the owner-change events: claims every guard this node sees without a live owner
      * (say a claim lost to a competitor that then failed, or an event that came while a claim was under way).
+     * Not while this node is fenced: it could not register.
      */
     private void claimOrphans() {
-        if (!running) {
+        if (!running || registry.isFenced()) {
             return;
         }
         try {
@@ -166,6 +225,9 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
                 if (slot.instance == null && !slot.claiming) {
                     Optional<Registration> guard = registry.whereis(slot.definition.guardName());
                     if (guard.isEmpty() || !members.contains(guard.get().owner())) {
+                        if (guard.isPresent()) {
+                            slot.lostBecause = FailoverReason.OWNER_DOWN;
+                        }
                         claim(slot);
                     }
                 }
@@ -209,6 +271,9 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
                 }
             } else {
                 slot.claiming = false;
+                if (result.owner() != null) {
+                    slot.lostBecause = null; // another node took it over
+                }
                 LOG.info("Global singleton '" + slot.definition.name() + "' "
                         + (result.owner() == null ? "is being claimed by another node" : "runs on " + result.owner())
                         + "; this node stands by");
@@ -246,9 +311,15 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
             if (register(definition, bean)) {
                 slot.instance = bean;
                 slot.token = token;
+                FailoverReason failover = slot.lostBecause;
+                slot.lostBecause = null;
+                if (failover != null) {
+                    failovers.get(failover).increment();
+                }
                 LOG.info("Global singleton '" + definition.name() + "' is active on this node "
                         + registry.nodeId() + " (fencing token " + token + ", created and registered in "
-                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms)");
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms"
+                        + (failover == null ? ")" : "; a failover: its previous owner lost it, " + failover + ")"));
             } else {
                 destroy(definition, bean);
                 registry.unregister(definition.guardName());
@@ -267,7 +338,7 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
                 slot.instance = null;
                 destroy(slot.definition, bean);
                 LOG.warn("Global singleton '" + slot.definition.name() + "' stopped on this node: the node fenced "
-                        + "itself and gave its names up; it stands by again");
+                        + "itself and gave its names up; it claims it again once it hears itself or has rejoined");
             }
         }
     }
@@ -348,6 +419,8 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         volatile boolean claimAgain;
         volatile Object instance;
         volatile long token;
+        /** Why the guard's previous owner lost it, until this node takes over or sees another node do so. */
+        volatile FailoverReason lostBecause;
 
         Slot(GlobalSingletonDefinition definition) {
             this.definition = definition;

@@ -39,7 +39,7 @@ class GlobalRegistryHealthIndicatorTests {
                     Health up = indicator.health();
                     assertThat(up.getStatus()).isEqualTo(Status.UP);
                     assertThat(up.getDetails()).containsEntry("node", registry.nodeId().toString())
-                            .containsEntry("members", 1).containsEntry("ownedNames", 1L);
+                            .containsEntry("members", 1).containsEntry("ownedNames", 1L).containsEntry("rejoins", 0L);
 
                     registry.close();
                     Health down = indicator.health();

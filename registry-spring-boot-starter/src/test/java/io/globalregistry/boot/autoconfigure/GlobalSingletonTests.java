@@ -7,7 +7,9 @@ import io.globalregistry.GlobalNameRegistry;
 import io.globalregistry.boot.FencingTokenAware;
 import io.globalregistry.boot.GlobalSingleton;
 import io.globalregistry.boot.InvalidGlobalSingletonException;
+import io.globalregistry.amqp.AmqpGlobalRegistry;
 import io.globalregistry.boot.singleton.GlobalSingletonManager;
+import io.globalregistry.boot.singleton.GlobalSingletonManager.FailoverReason;
 import io.globalregistry.test.WithBroker;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -197,10 +199,80 @@ class GlobalSingletonTests {
 
             assertThat(CounterImpl.CREATED).hasValue(2);
             assertThat(viaStandby.node()).isEqualTo(standbyName);
+            GlobalSingletonManager standbyManager = standby.getBean(GlobalSingletonManager.class);
+            assertThat(standbyManager.failovers(FailoverReason.HANDED_OVER)).isEqualTo(1);
+            assertThat(standbyManager.failovers(FailoverReason.OWNER_DOWN)).isZero();
             assertThat(CounterImpl.LAST_TOKEN.get()).isGreaterThan(firstToken);
             assertThat(ticksAfterDestroy).isPositive();
             Thread.sleep(100);
             assertThat(CounterImpl.TICKS_AFTER_DESTROY).as("ticks of the destroyed instance").hasValue(0);
+        }));
+    }
+
+    @Test
+    void ownerWhenItsNodeCrashesShouldBeTakenOverAndCountedAsAFailover() {
+        node("one").run(first -> node("two").run(second -> {
+            boolean firstOwns = first.getBean(GlobalSingletonManager.class).isActive("counter");
+            AssertableApplicationContext owner = firstOwns ? first : second;
+            AssertableApplicationContext standby = firstOwns ? second : first;
+            GlobalSingletonManager standbyManager = standby.getBean(GlobalSingletonManager.class);
+            assertThat(standbyManager.failovers(FailoverReason.OWNER_DOWN)).isZero();
+
+            ((AmqpGlobalRegistry) owner.getBean(GlobalNameRegistry.class)).crash(); // as kill -9 would
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> standbyManager.isActive("counter"));
+            assertThat(standby.getBean(Counter.class).next()).isEqualTo(1);
+            assertThat(standbyManager.failovers(FailoverReason.OWNER_DOWN)).isEqualTo(1);
+            assertThat(standbyManager.failovers(FailoverReason.HANDED_OVER)).isZero();
+        }));
+    }
+
+    @Test
+    void ownerWhenItsNodeRejoinsShouldRunTheSingletonAgain() {
+        node("one").run(context -> {
+            GlobalSingletonManager manager = context.getBean(GlobalSingletonManager.class);
+            AmqpGlobalRegistry registry = (AmqpGlobalRegistry) context.getBean(GlobalNameRegistry.class);
+            Counter counter = context.getBean(Counter.class);
+            assertThat(manager.isActive("counter")).isTrue();
+            assertThat(counter.next()).isEqualTo(1);
+            long firstToken = CounterImpl.LAST_TOKEN.get();
+
+            registry.transport().dropConnection(); // the broker connection is lost; the process runs on
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> registry.rejoins() == 1 && manager.isActive("counter"));
+            assertThat(CounterImpl.DESTROYED).as("the instance of the incarnation that gave up").hasValue(1);
+            assertThat(CounterImpl.CREATED).hasValue(2);
+            assertThat(counter.next()).as("the injected proxy reaches the new instance").isEqualTo(1);
+            assertThat(counter.node()).isEqualTo("one");
+            assertThat(CounterImpl.LAST_TOKEN.get()).isGreaterThan(firstToken);
+            assertThat(manager.failovers(FailoverReason.FENCED)).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void ownerWhenItsNodeRejoinsWhileAnotherTookItOverShouldStandBy() {
+        node("one").run(first -> node("two").run(second -> {
+            boolean firstOwns = first.getBean(GlobalSingletonManager.class).isActive("counter");
+            AssertableApplicationContext owner = firstOwns ? first : second;
+            AssertableApplicationContext standby = firstOwns ? second : first;
+            String standbyName = firstOwns ? "two" : "one";
+            AmqpGlobalRegistry ownerRegistry = (AmqpGlobalRegistry) owner.getBean(GlobalNameRegistry.class);
+            GlobalSingletonManager ownerManager = owner.getBean(GlobalSingletonManager.class);
+            GlobalSingletonManager standbyManager = standby.getBean(GlobalSingletonManager.class);
+
+            ownerRegistry.transport().dropConnection();
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> standbyManager.isActive("counter")
+                    && ownerRegistry.rejoins() == 1 && ownerRegistry.members().size() == 2);
+            assertThat(standbyManager.failovers(FailoverReason.OWNER_DOWN)).isEqualTo(1);
+            Thread.sleep(500); // the rejoined node's claim is decided: the standby keeps the singleton
+            assertThat(ownerManager.isActive("counter")).isFalse();
+            assertThat(CounterImpl.CREATED.get() - CounterImpl.DESTROYED.get()).as("instances alive").isEqualTo(1);
+            assertThat(owner.getBean(Counter.class).node()).isEqualTo(standbyName);
+
+            standby.close(); // hands it over to the rejoined node
+            await().atMost(Duration.ofSeconds(5)).until(() -> ownerManager.isActive("counter"));
+            assertThat(owner.getBean(Counter.class).next()).isEqualTo(1);
         }));
     }
 
