@@ -115,7 +115,8 @@ public final class GlobalRegistryAutoConfiguration {
                                                       GlobalSingletons singletons, GlobalRegistryProperties properties) {
             Duration decisionTimeout = properties.getClaimTimeout().plus(properties.getJoinWindow())
                     .plus(properties.getCallTimeout());
-            return new GlobalSingletonManager(registry, beanFactory, singletons, decisionTimeout);
+            return new GlobalSingletonManager(registry, beanFactory, singletons, decisionTimeout,
+                    properties.getStrategy() == GlobalRegistryProperties.Strategy.LEADER);
         }
     }
 

@@ -34,10 +34,18 @@ public class GlobalRegistryProperties {
     private String nodeName;
 
     /**
-     * Strategy deciding who owns a name, 'claim' by default (every node votes on a registration);
-     * 'leader' is not available yet and fails the startup.
+     * Strategy deciding who owns a name, the same on every node of a cluster: 'claim' by default
+     * (every node votes on a registration and holds every name) or 'leader' (one node, elected by the
+     * broker, decides; the others cache what they look up; @GlobalSingleton beans run on the leader).
      */
     private Strategy strategy = Strategy.CLAIM;
+
+    /**
+     * Under the 'leader' strategy: how often a node that is not the leader tries to become it, 250ms
+     * by default (milliseconds when no unit is given); it bounds how long a cluster goes without a
+     * leader once the leader's connection is gone.
+     */
+    private Duration leaderRetry = Duration.ofMillis(250);
 
     /**
      * Interval between two heartbeats of this node, 250ms by default (milliseconds when no unit is
@@ -148,6 +156,14 @@ public class GlobalRegistryProperties {
         this.claimTimeout = claimTimeout;
     }
 
+    public Duration getLeaderRetry() {
+        return leaderRetry;
+    }
+
+    public void setLeaderRetry(Duration leaderRetry) {
+        this.leaderRetry = leaderRetry;
+    }
+
     public Duration getJoinWindow() {
         return joinWindow;
     }
@@ -182,7 +198,7 @@ public class GlobalRegistryProperties {
         /** Every node votes on a registration (kz_globals, hardened). */
         CLAIM,
 
-        /** One leader node decides (leader_registry). Not available yet. */
+        /** One leader node, elected by the broker, decides; the others keep a read-through cache (leader_registry). */
         LEADER
     }
 

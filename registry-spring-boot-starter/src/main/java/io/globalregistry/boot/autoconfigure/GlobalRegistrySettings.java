@@ -44,7 +44,9 @@ final class GlobalRegistrySettings {
                 (int) properties.getMaxMessageSize().toBytes(), RegistryConfig.ClaimOrdering.HLC)
                 .withFenceAfter(properties.getFenceAfter())
                 .withCallTimeout(properties.getCallTimeout())
-                .withSecurity(security(properties.getSecurity()));
+                .withSecurity(security(properties.getSecurity()))
+                .withStrategy(strategy == Strategy.LEADER ? RegistryConfig.Strategy.LEADER : RegistryConfig.Strategy.CLAIM)
+                .withLeaderRetry(properties.getLeaderRetry());
     }
 
     /**
@@ -79,7 +81,7 @@ final class GlobalRegistrySettings {
         return strategy;
     }
 
-    /** The strategy as the endpoint shows it: {@code claim}. */
+    /** The strategy as the endpoint shows it: {@code claim} or {@code leader}. */
     String strategyName() {
         return strategy.name().toLowerCase(Locale.ROOT);
     }
@@ -115,10 +117,6 @@ final class GlobalRegistrySettings {
         if (strategy == null) {
             throw invalid("strategy", null, "must be set", "Set " + PREFIX + "strategy to 'claim' (the default)");
         }
-        if (strategy == Strategy.LEADER) {
-            throw invalid("strategy", "leader", "the 'leader' strategy is not available yet in this version",
-                    "Remove " + PREFIX + "strategy or set it to 'claim' (the default)");
-        }
     }
 
     private static String checkName(String property, String value) {
@@ -146,6 +144,7 @@ final class GlobalRegistrySettings {
         positive("claim-timeout", properties.getClaimTimeout(), "2s");
         positive("join-window", properties.getJoinWindow(), "500ms");
         positive("call-timeout", properties.getCallTimeout(), "5s");
+        positive("leader-retry", properties.getLeaderRetry(), "250ms");
         if (suspect.compareTo(heartbeat) <= 0) {
             throw invalid("suspect-after", format(suspect), "must be longer than " + PREFIX + "heartbeat-interval ("
                             + format(heartbeat) + "), or every member would be suspected between two heartbeats",

@@ -52,7 +52,8 @@ public class GlobalRegistryEndpoint {
                 .toList();
         Map<String, String> lastHeartbeats = new TreeMap<>();
         registry.lastHeartbeats().forEach((member, heard) -> lastHeartbeats.put(member.toString(), heard.toString()));
-        return new RegistryDescriptor(registry.nodeId().toString(), strategy, null, members, lastHeartbeats,
+        return new RegistryDescriptor(registry.nodeId().toString(), strategy,
+                registry.leader().map(NodeId::toString).orElse(null), members, lastHeartbeats,
                 registrations);
     }
 
@@ -86,9 +87,9 @@ public class GlobalRegistryEndpoint {
      * The registry as one node sees it.
      *
      * @param node this node's id ({@code name@incarnation})
-     * @param strategy how ownership is decided: {@code claim}
-     * @param leader the leader node's id; null for the claim strategy, which has none (written as null,
-     *               not left out)
+     * @param strategy how ownership is decided: {@code claim} or {@code leader}
+     * @param leader the leader node's id as this node knows it; null for the claim strategy, which has none,
+     *               and while no leader is known (written as null, not left out)
      * @param members the ids of the members, this node included
      * @param lastHeartbeats when this node last heard each other member (ISO-8601 instant)
      * @param registrations every registration this node knows, by name

@@ -1,6 +1,7 @@
 package io.globalregistry.boot.singleton;
 
 import io.globalregistry.GlobalNameRegistry;
+import io.globalregistry.LeaderListener;
 import io.globalregistry.OwnerChange;
 import io.globalregistry.OwnerChangeListener;
 import io.globalregistry.Registration;
@@ -46,6 +47,10 @@ import org.springframework.context.SmartLifecycle;
  * once it has rejoined the cluster as a new incarnation it claims every one again, standing by where another node
  * took them over meanwhile.
  *
+ * <p>Under the {@code leader} strategy the singletons run on the leader node, as Couchbase's do: only the leader
+ * claims them, when it becomes the leader, and a node that stops being the leader hands them over; so the
+ * leader's failover is theirs.
+ *
  * <p>A <em>failover</em> is this node activating a singleton after it saw the previous owner lose it (died, handed
  * it over, or this node itself fenced); they are counted by {@link FailoverReason}.
  *
@@ -83,6 +88,8 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
     private final ConfigurableListableBeanFactory beanFactory;
     private final GlobalSingletons singletons;
     private final Duration decisionTimeout;
+    private final boolean onLeaderOnly;
+    private final LeaderListener leaderListener = this::leaderChanged;
     private final Map<GlobalName, Slot> slotsByGuard = new LinkedHashMap<>();
     private final Map<FailoverReason, LongAdder> failovers = new EnumMap<>(FailoverReason.class);
     private volatile boolean running;
@@ -95,6 +102,17 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
      */
     public GlobalSingletonManager(GlobalNameRegistry registry, ConfigurableListableBeanFactory beanFactory,
                                   GlobalSingletons singletons, Duration decisionTimeout) {
+        this(registry, beanFactory, singletons, decisionTimeout, false);
+    }
+
+    /**
+     * @param decisionTimeout how long the startup waits for the guards to be decided, and the owner of a guard
+     *                        retries registering the singleton's name (a dead owner's entry may linger a moment)
+     * @param onLeaderOnly    whether the singletons run on the leader node only (strategy {@code leader})
+     */
+    public GlobalSingletonManager(GlobalNameRegistry registry, ConfigurableListableBeanFactory beanFactory,
+                                  GlobalSingletons singletons, Duration decisionTimeout, boolean onLeaderOnly) {
+        this.onLeaderOnly = onLeaderOnly;
         this.registry = registry;
         this.beanFactory = beanFactory;
         this.singletons = singletons;
@@ -142,6 +160,9 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         executor.scheduleWithFixedDelay(this::claimOrphans, RECHECK_MILLIS, RECHECK_MILLIS, TimeUnit.MILLISECONDS);
         running = true;
         registry.addListener(this); // before claiming: no release may go unseen
+        if (onLeaderOnly) {
+            registry.addLeaderListener(leaderListener); // the leader claims them when it becomes the leader
+        }
         List<CompletableFuture<?>> decisions = new ArrayList<>();
         for (Slot slot : slotsByGuard.values()) {
             decisions.add(claim(slot));
@@ -172,9 +193,40 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         return factory;
     }
 
+    /** Whether this node may run the singletons: always under {@code claim}; under {@code leader} while it leads. */
+    private boolean mayRun() {
+        return !onLeaderOnly || registry.leader().map(registry.nodeId()::equals).orElse(false);
+    }
+
+    /** Strategy {@code leader}: the leader claims every singleton; a node that no longer leads hands them over. */
+    private void leaderChanged(NodeId leader) {
+        if (!running) {
+            return;
+        }
+        executor.execute(() -> {
+            if (!running) {
+                return;
+            }
+            if (mayRun()) {
+                LOG.info("This node " + registry.nodeId() + " leads the cluster: it claims its global singletons");
+                for (Slot slot : slotsByGuard.values()) {
+                    claim(slot);
+                }
+            } else {
+                for (Slot slot : slotsByGuard.values()) {
+                    if (slot.instance != null) {
+                        LOG.info("Global singleton '" + slot.definition.name() + "': this node no longer leads the "
+                                + "cluster (leader " + leader + "); handing it over");
+                    }
+                    handOver(slot);
+                }
+            }
+        });
+    }
+
     @Override
     public void onOwnerChange(OwnerChange change) {
-        if (!running || change.newOwner() != null) {
+        if (!running || change.newOwner() != null || !mayRun()) {
             return;
         }
         Slot slot = slotsByGuard.get(change.name());
@@ -216,7 +268,7 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
      * Not while this node is fenced: it could not register.
      */
     private void claimOrphans() {
-        if (!running || registry.isFenced()) {
+        if (!running || registry.isFenced() || !mayRun()) {
             return;
         }
         try {
@@ -240,7 +292,7 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
     /** Claims the guard; when won, creates the bean and registers it (on this manager's thread). */
     private CompletableFuture<?> claim(Slot slot) {
         synchronized (slot.claimLock) { // not the slot's monitor, held while a bean is made: this runs on registry threads
-            if (!running || slot.instance != null) {
+            if (!running || slot.instance != null || !mayRun()) {
                 return CompletableFuture.completedFuture(null);
             }
             if (slot.claiming) {
@@ -376,20 +428,28 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
             return;
         }
         registry.removeListener(this);
+        if (onLeaderOnly) {
+            registry.removeLeaderListener(leaderListener);
+        }
         for (Slot slot : slotsByGuard.values()) {
-            synchronized (slot) {
-                GlobalSingletonDefinition definition = slot.definition;
-                Object bean = slot.instance;
-                if (bean != null) {
-                    slot.instance = null;
-                    registry.unregister(definition.name()); // new calls wait for the next owner
-                    destroy(definition, bean);
-                    LOG.info("Global singleton '" + definition.name() + "' stopped on this node; handing it over");
-                }
-                registry.unregister(definition.guardName()); // a standby claims it now
-            }
+            handOver(slot);
         }
         executor.shutdownNow();
+    }
+
+    /** Stops the local instance, if any, and releases the singleton's name and guard, so a standby claims it now. */
+    private void handOver(Slot slot) {
+        synchronized (slot) {
+            GlobalSingletonDefinition definition = slot.definition;
+            Object bean = slot.instance;
+            if (bean != null) {
+                slot.instance = null;
+                registry.unregister(definition.name()); // new calls wait for the next owner
+                destroy(definition, bean);
+                LOG.info("Global singleton '" + definition.name() + "' stopped on this node; handing it over");
+            }
+            registry.unregister(definition.guardName()); // a standby claims it now
+        }
     }
 
     private void destroy(GlobalSingletonDefinition definition, Object bean) {

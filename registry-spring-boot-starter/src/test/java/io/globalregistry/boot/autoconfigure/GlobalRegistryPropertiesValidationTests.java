@@ -46,7 +46,7 @@ class GlobalRegistryPropertiesValidationTests {
         "global-registry.cluster | my shop | global-registry.cluster | may hold only letters |",
         "global-registry.cluster | \" \" | global-registry.cluster | must not be blank |",
         "global-registry.node-name | node@1 | global-registry.node-name | may hold only letters |",
-        "global-registry.strategy | leader | global-registry.strategy | 'leader' strategy is not available yet |",
+        "global-registry.leader-retry | 0ms | global-registry.leader-retry | must be a positive duration |",
         "global-registry.security.secret | \" \" | global-registry.security.secret | must not be blank |",
         "spring.rabbitmq.requested-heartbeat | 1s | global-registry.fence-after | broker connection's heartbeat"
                 + " | global-registry.fence-after=1s",
