@@ -164,9 +164,10 @@ public final class LeaderStrategy implements RegistrationStrategy {
         node.leaderChanged(leader);
         table().evictRemote();
         grantedBy.clear();
-        announce(Math.max(node.clock().tick(), knownEpoch + 1));
+        long newEpoch = Math.max(node.clock().tick(), knownEpoch + 1);
         LOG.info("{} leads cluster {} (epoch {}); rebuilding its table from {} member(s)", node.self(),
-                node.config().cluster(), epoch, awaiting.size());
+                node.config().cluster(), newEpoch, node.membership().memberIds().size() - 1);
+        announce(newEpoch);
     }
 
     /** Leads under {@code newEpoch}: asks every member for its names and answers nothing until all did. */
@@ -187,6 +188,11 @@ public final class LeaderStrategy implements RegistrationStrategy {
         if (awaiting.isEmpty()) {
             becomeReady();
         } else {
+            // the old leader is most likely among them, and dead: have the broker say so now rather than
+            // after a heartbeat interval (a live member's sync usually comes first anyway)
+            for (NodeId member : List.copyOf(awaiting)) {
+                node.checkAlive(member, alive -> { });
+            }
             scheduleRebuildCheck();
         }
     }

@@ -112,6 +112,7 @@ class LeaderFailoverTest {
             this.name = name;
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-Dleader.log.level=INFO",
                     "-cp", System.getProperty("java.class.path"),
                     LeaderNodeProcess.class.getName(), cluster, name, broker.host(), Integer.toString(broker.port()),
                     broker.username(), broker.password(), broker.virtualHost(), Long.toString(LEADER_RETRY_MILLIS));
