@@ -341,12 +341,12 @@ public final class RegistryEngine implements GlobalNameRegistry {
     }
 
     /**
-     * claim-timeout + join-window + a margin (at least 3 s, at least two more claim-timeouts): the
-     * margin covers the broker check of silent members and a busy event loop.
+     * claim-timeout + the join ({@link RegistryConfig#joinMillis()}) + a margin (at least 3 s, at least
+     * two more claim-timeouts): the margin covers the broker check of silent members and a busy event loop.
      */
     long registrationTimeoutMillis() {
         long claim = config.claimTimeout().toMillis();
-        return claim + config.joinWindow().toMillis() + Math.max(MIN_MARGIN_MILLIS, 2 * claim);
+        return claim + config.joinMillis() + Math.max(MIN_MARGIN_MILLIS, 2 * claim);
     }
 
     private void deliver(GlobalName key, CompletableFuture<RegistrationResult> result, RegistrationResult r, Throwable e) {

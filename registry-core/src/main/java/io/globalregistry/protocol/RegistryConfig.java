@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param heartbeatInterval how often a node broadcasts its heartbeat
  * @param suspectAfter how long a silent member goes before the broker is asked whether it is alive
  * @param claimTimeout how long a claim waits for every live member's answer
- * @param joinWindow how long a joining node collects the others' names before it may claim
+ * @param joinWindow how long a joining node collects the others' names before it may claim; it waits
+ *                   fence-after + 2 x heartbeat-interval at least (see {@link #joinMillis()})
  * @param maxMessageSize the largest message accepted or sent, in bytes
  * @param claimOrdering how claims are ordered; {@link ClaimOrdering#HLC} is the only safe choice
  * @param callTimeout how long a proxied call may take in all, waiting for an owner and retries included
@@ -173,6 +174,18 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public RegistryConfig withLeaderRetry(Duration retry) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, retry);
+    }
+
+    /**
+     * How long a starting node waits before it claims: {@code joinWindow}, but never less than
+     * fence-after + 2 x heartbeat-interval. A member cut off from the broker hears no hello and
+     * reaches nobody, so a joiner may not know it, yet it holds its names until it fences: at most
+     * fence-after + one heartbeat interval after it last heard itself, which was less than one
+     * heartbeat interval after the joiner's inbox existed (a later heartbeat would have reached the
+     * joiner, which would then wait for its answer). Every node of a cluster uses the same settings.
+     */
+    public long joinMillis() {
+        return Math.max(joinWindow.toMillis(), fenceAfter.toMillis() + 2 * heartbeatInterval.toMillis());
     }
 
     /** How long a grant binds the granting node: long enough to outlive any claim that can still win. */

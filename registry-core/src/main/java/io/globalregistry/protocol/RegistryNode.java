@@ -125,11 +125,14 @@ public final class RegistryNode implements NodeContext {
 
     // ---- life cycle ------------------------------------------------------------------------
 
-    /** Join: say hello, collect the others' names for the join window, then allow claims. */
+    /**
+     * Join: say hello, collect the others' names for the join window, then allow claims; not before
+     * a member cut off from the broker, which this node cannot hear, has fenced ({@link RegistryConfig#joinMillis()}).
+     */
     public void start() {
         lastOwnHeartbeat = runtime.monotonicMillis();
         broadcast(new Hello(strategyName));
-        runtime.schedule(config.joinWindow().toMillis(), this::joined);
+        runtime.schedule(config.joinMillis(), this::joined);
         tick();
     }
 

@@ -24,7 +24,7 @@ class ClaimSimulationTest {
     private static final int SEEDS = Integer.getInteger("sim.seeds", 10_000);
 
     /** Seeds that once failed, kept as regressions. */
-    private static final List<Long> REGRESSIONS = List.of();
+    private static final List<Long> REGRESSIONS = List.of(14321L);
 
     @Test
     void claimStrategyHoldsEveryInvariantUnderRandomSchedules() {

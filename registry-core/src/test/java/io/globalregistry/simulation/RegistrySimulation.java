@@ -111,8 +111,10 @@ final class RegistrySimulation {
         }
         network.faults(new Faults(random.nextDouble() * 0.05, random.nextDouble() * 0.05, 100,
                 1_000 + random.nextInt(20_000), random.nextDouble() * 0.02, 1_500_000));
-        long chaosEnd = 6_000_000;
-        long t = 600_000;
+        // operations begin 900 ms before the first nodes have joined (at 600 ms with the defaults), so some wait for
+        // the join; a late fence-after makes the join longer (RegistryConfig.joinMillis) and the schedule starts later
+        long t = Math.max(0, config.joinMillis() * 1000 - 900_000);
+        long chaosEnd = t + 5_400_000;
         while (t < chaosEnd) {
             long at = t;
             network.at(at, null, this::randomOperation);

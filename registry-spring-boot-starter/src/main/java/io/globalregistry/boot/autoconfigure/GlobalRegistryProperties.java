@@ -74,7 +74,8 @@ public class GlobalRegistryProperties {
 
     /**
      * Time a joining node collects the names of the other members before it may register, 500ms by
-     * default (milliseconds when no unit is given).
+     * default (milliseconds when no unit is given); it waits at least fence-after + 2 x
+     * heartbeat-interval, so that a member cut off from the broker has fenced first.
      */
     private Duration joinWindow = Duration.ofMillis(500);
 
