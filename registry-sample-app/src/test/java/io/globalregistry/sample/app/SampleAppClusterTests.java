@@ -68,7 +68,7 @@ class SampleAppClusterTests {
     private static final Path LOGS = Paths.get("target", "sample-app-cluster");
     private static final Pattern TICK = Pattern.compile("TICK node=(\\S+) epochSecond=(\\d+) epochMilli=(\\d+)");
     private static final int MAX_KILL_ROUNDS = 5;
-    private static final int MIN_KILL_ROUNDS = 3;
+    private static final int MIN_KILL_ROUNDS = 5;
     private static final Duration KILL_ROUNDS_BUDGET = Duration.ofSeconds(20);
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
