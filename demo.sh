@@ -5,6 +5,8 @@
 # on exit (Ctrl-C included). The apps' logs go to a temporary directory.
 #
 #   ./demo.sh          the Spring Boot cluster demo (above)
+#   ./demo.sh leader   the same under global-registry.strategy=leader: the singleton runs on the elected leader,
+#                      and killing it shows the new leader taking the singleton over
 #   ./demo.sh core     the core API demo: three registry nodes in one JVM race for a name, fail over
 #
 # Environment: DEMO_BASE_PORT (default 8081; the nodes use it and the next two ports); SPRING_RABBITMQ_HOST/_PORT
@@ -12,9 +14,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-cluster}"
+strategy=claim
 case "$mode" in
   cluster|core) ;;
-  *) echo "usage: $0 [core]" >&2; exit 2 ;;
+  leader) strategy=leader ;;
+  *) echo "usage: $0 [leader|core]" >&2; exit 2 ;;
 esac
 
 echo "Building the sample app (mvn -q -B -DskipTests -pl registry-sample-app -am install) ..."
@@ -93,7 +97,7 @@ for i in 1 2 3; do
   port=$((base_port + i - 1))
   java "${java_opts[@]}" -cp "$cp" io.globalregistry.sample.app.SampleApplication \
     --server.port="$port" --global-registry.node-name="$name" --global-registry.cluster="$cluster" \
-    --spring.main.banner-mode=off "${broker_args[@]}" >"$logs/$name.log" 2>&1 &
+    --global-registry.strategy="$strategy" --spring.main.banner-mode=off "${broker_args[@]}" >"$logs/$name.log" 2>&1 &
   pids+=("$!")
   node_pid[$name]=$!
   node_port[$name]=$port
@@ -126,7 +130,8 @@ echo "GET /actuator/globalregistry on node-1 (registrations):"
 curl -sf --max-time 5 "localhost:${node_port[node-1]}/actuator/globalregistry" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print("  node %s, strategy %s, members %s" % (d.get("node"), d.get("strategy"), json.dumps(d.get("members"))))
+print("  node %s, strategy %s, leader %s, members %s" % (d.get("node"), d.get("strategy"), d.get("leader"),
+                                                      json.dumps(d.get("members"))))
 for r in d.get("registrations") or []:
     print("  %-38s state=%-6s owner=%s fencingToken=%s since=%s" % (r["name"], r["state"], r["owner"], r["fencingToken"], r["since"]))'
 
