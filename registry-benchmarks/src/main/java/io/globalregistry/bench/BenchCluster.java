@@ -2,6 +2,7 @@ package io.globalregistry.bench;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import io.globalregistry.RegistrationResult;
 import io.globalregistry.amqp.AmqpGlobalRegistry;
 import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.test.TestBroker;
@@ -51,5 +52,19 @@ final class BenchCluster implements AutoCloseable {
                 System.err.println("could not delete the exchange " + exchange + ": " + e);
             }
         }
+    }
+
+    /** Registers {@code count} fresh names {@code prefix-i} one after another on {@code node}; returns each one's nanoseconds. */
+    static long[] registerSequentially(AmqpGlobalRegistry node, String prefix, int count) {
+        long[] samples = new long[count];
+        for (int i = 0; i < count; i++) {
+            long start = System.nanoTime();
+            RegistrationResult result = node.register(prefix + "-" + i, "target");
+            samples[i] = System.nanoTime() - start;
+            if (!result.registered()) {
+                throw new IllegalStateException("fresh name " + prefix + "-" + i + " not registered: " + result);
+            }
+        }
+        return samples;
     }
 }

@@ -33,8 +33,8 @@ public final class RegistryBenchmark {
         double perSecond;
         try (BenchCluster cluster = new BenchCluster(3)) {
             System.out.println("broker: " + cluster.broker + ", nodes: " + cluster.nodes.size());
-            sequential(cluster.node(0), "warm", WARMUP);
-            Percentiles latency = new Percentiles(sequential(cluster.node(0), "lat", MEASURED));
+            BenchCluster.registerSequentially(cluster.node(0), "warm", WARMUP);
+            Percentiles latency = new Percentiles(BenchCluster.registerSequentially(cluster.node(0), "lat", MEASURED));
             p50 = latency.micros(50);
             p99 = latency.micros(99);
             System.out.printf(Locale.ROOT, "register latency (%d sequential, 3 nodes): p50 %.0f us, p90 %.0f us, p99 %.0f us,"
@@ -46,19 +46,6 @@ public final class RegistryBenchmark {
         double whereisNs = whereis();
         System.out.printf(Locale.ROOT, "RESULT register_p50_us=%.0f register_p99_us=%.0f registrations_per_s=%.0f whereis_ns=%.1f%n",
                 p50, p99, perSecond, whereisNs);
-    }
-
-    private static long[] sequential(AmqpGlobalRegistry node, String prefix, int count) {
-        long[] samples = new long[count];
-        for (int i = 0; i < count; i++) {
-            long start = System.nanoTime();
-            RegistrationResult result = node.register(prefix + "-" + i, "target");
-            samples[i] = System.nanoTime() - start;
-            if (!result.registered()) {
-                throw new IllegalStateException("fresh name " + prefix + "-" + i + " not registered: " + result);
-            }
-        }
-        return samples;
     }
 
     private static double throughput(BenchCluster cluster) throws Exception {

@@ -1,7 +1,6 @@
 package io.globalregistry.bench;
 
 import io.globalregistry.Registration;
-import io.globalregistry.RegistrationResult;
 import io.globalregistry.amqp.AmqpGlobalRegistry;
 import io.globalregistry.amqp.AmqpTransport;
 import io.globalregistry.membership.NodeId;
@@ -92,10 +91,10 @@ public final class StrategyBenchmark {
             System.out.printf("%s: %d nodes, leader %s, registering on %s, looking up on %s%n", label, size,
                     leader.map(NodeId::toString).orElse("none"), registrant.nodeId(), looker.nodeId());
 
-            sequential(registrant, "warm", WARMUP);
+            BenchCluster.registerSequentially(registrant, "warm", WARMUP);
             Thread.sleep(SETTLE_MILLIS);
             Traffic before = Traffic.of(cluster.nodes);
-            Percentiles register = new Percentiles(sequential(registrant, "reg", MEASURED));
+            Percentiles register = new Percentiles(BenchCluster.registerSequentially(registrant, "reg", MEASURED));
             Thread.sleep(SETTLE_MILLIS); // the last publishes counted on every node
             Traffic during = Traffic.of(cluster.nodes).minus(before);
 
@@ -144,19 +143,6 @@ public final class StrategyBenchmark {
             }
             Thread.sleep(10);
         }
-    }
-
-    private static long[] sequential(AmqpGlobalRegistry node, String prefix, int count) {
-        long[] samples = new long[count];
-        for (int i = 0; i < count; i++) {
-            long start = System.nanoTime();
-            RegistrationResult result = node.register(prefix + "-" + i, "target");
-            samples[i] = System.nanoTime() - start;
-            if (!result.registered()) {
-                throw new IllegalStateException("fresh name " + prefix + "-" + i + " not registered: " + result);
-            }
-        }
-        return samples;
     }
 
     /** One whereis of each name {@code prefix-i}, checking the owner ({@code null}: nobody owns it). */

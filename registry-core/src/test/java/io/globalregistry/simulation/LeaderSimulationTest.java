@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.globalregistry.leader.LeaderStrategy;
 import io.globalregistry.protocol.RegistryConfig;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,56 +27,14 @@ class LeaderSimulationTest {
 
     @Test
     void leaderStrategyHoldsEveryInvariantUnderRandomSchedules() {
-        long base = Long.getLong("sim.base", 0);
-        long started = System.nanoTime();
-        AtomicReference<String> failure = new AtomicReference<>();
-        AtomicLong events = new AtomicLong();
-        AtomicInteger registered = new AtomicInteger();
-        AtomicInteger lost = new AtomicInteger();
-        AtomicInteger timedOut = new AtomicInteger();
-        AtomicInteger crashes = new AtomicInteger();
-        AtomicInteger cutOffs = new AtomicInteger();
-        LongStream.concat(REGRESSIONS.stream().mapToLong(Long::longValue), LongStream.range(base, base + SEEDS))
-                .parallel().forEach(seed -> {
-                    if (failure.get() != null) {
-                        return;
-                    }
-                    RegistrySimulation sim = new RegistrySimulation(seed, config(), false);
-                    String violation = sim.run();
-                    if (violation != null) {
-                        failure.compareAndSet(null, describe(seed, violation));
-                    }
-                    events.addAndGet(sim.stats().events);
-                    registered.addAndGet(sim.stats().registered);
-                    lost.addAndGet(sim.stats().lost);
-                    timedOut.addAndGet(sim.stats().timedOut);
-                    crashes.addAndGet(sim.stats().crashes);
-                    cutOffs.addAndGet(sim.stats().cutOffs);
-                });
-        double seconds = (System.nanoTime() - started) / 1e9;
-        System.out.printf("leader simulation: %d seeds, %d events in %.1f s; registrations won %d, lost %d, timed out %d;"
-                        + " crashes %d, cut-offs %d%n", SEEDS, events.get(), seconds, registered.get(), lost.get(),
-                timedOut.get(), crashes.get(), cutOffs.get());
-        assertThat(failure.get()).as("first failing seed").isNull();
-        assertThat(registered.get()).as("registrations that succeeded (the protocol is not vacuously safe)")
-                .isGreaterThan(SEEDS);
-        assertThat(crashes.get()).as("crashes injected").isGreaterThan(SEEDS / 10);
-        assertThat(cutOffs.get()).as("cut-offs injected").isGreaterThan(SEEDS / 10);
+        SeedRuns.runAndCheck("leader simulation", REGRESSIONS, SEEDS,
+                seed -> new RegistrySimulation(seed, config(), false), "LeaderSimulationTest#replay");
     }
 
     @Test
     void aLeaderThatAnswersBeforeItRebuiltIsCaughtMakingTwoOwners() {
-        long found = -1;
-        String violation = null;
-        for (long seed = 0; seed < 5_000 && found < 0; seed++) {
-            violation = new RegistrySimulation(seed, config(), false, LeaderStrategy::withoutRebuild).run();
-            if (violation != null && violation.startsWith("I1")) {
-                found = seed;
-            }
-        }
-        System.out.println("leader without rebuild: first I1 violation at seed " + found + ": " + violation);
-        assertThat(found).as("a seed where a new leader answering before it knows every owned name makes two owners")
-                .isNotNegative();
+        SeedRuns.assertSomeSeedMakesTwoOwners("leader without rebuild",
+                seed -> new RegistrySimulation(seed, config(), false, LeaderStrategy::withoutRebuild));
     }
 
     @Test
@@ -93,10 +47,5 @@ class LeaderSimulationTest {
         String violation = sim.run();
         System.out.println(sim.trace());
         assertThat(violation).as("seed " + seed).isNull();
-    }
-
-    private static String describe(long seed, String violation) {
-        return "seed " + seed + ": " + violation + "\n  replay with a trace: mvn -pl registry-core test"
-                + " -Dtest=LeaderSimulationTest#replay -Dsim.seed=" + seed;
     }
 }

@@ -328,6 +328,18 @@ final class RegistrySimulation {
         }
     }
 
+    /** The node among {@code up} that holds {@code key} LOCAL (the last one, should there be two), or null. */
+    private NodeId localOwner(String key, List<NodeId> up) {
+        NodeId owner = null;
+        for (NodeId id : up) {
+            Registration r = nodes.get(id).lookup(key);
+            if (r != null && r.isLocal()) {
+                owner = id;
+            }
+        }
+        return owner;
+    }
+
     /** L3 and the cache form of I4, after the quiet phase. */
     private void checkLeaderAgreement(List<NodeId> up) {
         NodeId holder = network.leaderQueueHolder();
@@ -354,13 +366,7 @@ final class RegistrySimulation {
             }
         }
         for (String key : NAMES) {
-            NodeId owner = null;
-            for (NodeId id : up) {
-                Registration r = nodes.get(id).lookup(key);
-                if (r != null && r.isLocal()) {
-                    owner = id;
-                }
-            }
+            NodeId owner = localOwner(key, up);
             Registration known = leader.lookup(key);
             NodeId listed = known == null ? null : known.owner();
             if (!Objects.equals(owner, listed)) {
@@ -411,9 +417,7 @@ final class RegistrySimulation {
         NodeId prober = up.get(random.nextInt(up.size()));
         Map<String, CompletableFuture<RegistrationResult>> probes = new LinkedHashMap<>();
         for (String key : NAMES) {
-            boolean free = leader()
-                    ? up.stream().map(id -> nodes.get(id).lookup(key)).noneMatch(r -> r != null && r.isLocal())
-                    : nodes.get(prober).lookup(key) == null;
+            boolean free = leader() ? localOwner(key, up) == null : nodes.get(prober).lookup(key) == null;
             if (free) {
                 CompletableFuture<RegistrationResult> result = new CompletableFuture<>();
                 probes.put(key, result);
