@@ -295,6 +295,14 @@ public final class AmqpTransport implements NodeTransport {
         }
     }
 
+    @Override
+    public void resignLeadership() {
+        LeaderElection contending = election();
+        if (contending != null) {
+            contending.dropConnection(); // deposed follows; the contention goes on
+        }
+    }
+
     /** Whether this node holds the leader queue now, as far as it knows (false when it does not contend). */
     public boolean isLeader() {
         LeaderElection contending = election();

@@ -139,7 +139,10 @@ public final class ClaimStrategy implements RegistrationStrategy {
             }
         } else if (grant != null && !grant.claim().equals(claim.claim())) {
             reply = reply(claim, Answer.PENDING, null, 0, grant.claim());
-        } else if (own != null && !own.conceded && !claim.claim().before(own.id)) {
+        } else if (own != null && !claim.claim().before(own.id)) {
+            // our own claim orders first and may still win, conceded or not (a claim we conceded to may
+            // go away, e.g. its node leaves): a later one must not pass here (simulation seed 459 of
+            // BrokerPartitionSimulationTest)
             reply = reply(claim, Answer.PENDING, null, 0, own.id);
         } else {
             if (own != null && !own.conceded) {

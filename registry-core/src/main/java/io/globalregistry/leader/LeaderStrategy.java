@@ -587,6 +587,7 @@ public final class LeaderStrategy implements RegistrationStrategy {
         if (leading) {
             LOG.warn("{} stops leading cluster {}: {} leads with a newer epoch", node.self(), node.config().cluster(), from);
             stepDown();
+            node.resignLeadership(); // two holders of the leader queue: split queue records on a broker cluster
         }
         LOG.debug("{} follows leader {} (epoch {}), previously {}", node.self(), from, fromEpoch, previous);
         node.leaderChanged(from);

@@ -42,6 +42,9 @@ public interface NodeContext {
      */
     void contendForLeadership(Runnable elected, Runnable deposed);
 
+    /** Gives the leader queue up if this node holds it, and contends again ({@link Transport#resignLeadership}). */
+    void resignLeadership();
+
     /** The leader this node knows changed to {@code leader} (null: none known); listeners are told. */
     void leaderChanged(NodeId leader);
 }

@@ -78,6 +78,9 @@ public final class RegistryNode implements NodeContext {
     private boolean stopped;
     private boolean fenced;
     private long lastOwnHeartbeat;
+    private long startedAt;
+    private final boolean leaseRule;
+    private final Leases leases;
 
     private record SyncKey(NodeId sender, long asOf) {
     }
@@ -101,6 +104,12 @@ public final class RegistryNode implements NodeContext {
         this.table = new NameTable(self, events);
         this.strategy = strategy.apply(this);
         this.strategyName = config.strategy().name().toLowerCase(Locale.ROOT);
+        if (config.liveness() == RegistryConfig.Liveness.AUTO) {
+            throw new IllegalArgumentException("liveness AUTO must be resolved (to BROKER or LEASE) before a node starts");
+        }
+        this.leaseRule = config.liveness() == RegistryConfig.Liveness.LEASE;
+        this.leases = new Leases(leaseRule ? config.leaseMillis() : config.fenceAfter().toMillis(),
+                config.takeoverMillis());
     }
 
     /** Who is told of leader changes (strategy leader), on the loop. */
@@ -131,6 +140,7 @@ public final class RegistryNode implements NodeContext {
      */
     public void start() {
         lastOwnHeartbeat = runtime.monotonicMillis();
+        startedAt = lastOwnHeartbeat;
         broadcast(new Hello(strategyName));
         runtime.schedule(config.joinMillis(), this::joined);
         tick();
@@ -138,6 +148,11 @@ public final class RegistryNode implements NodeContext {
 
     private void joined() {
         if (stopped) {
+            return;
+        }
+        if (leaseRule && !leases.readBackSentAfter(startedAt)) {
+            // Join, step 3 under LEASE: a member that acts now has a heartbeat in the log before ours
+            runtime.schedule(config.heartbeatInterval().toMillis(), this::joined);
             return;
         }
         joined = true;
@@ -207,7 +222,22 @@ public final class RegistryNode implements NodeContext {
 
     /** Whether this node is fenced: it does not hear itself through the broker, or lost its connection. */
     public boolean isFenced() {
-        return fenced;
+        return fenced || (leaseRule && !leases.validAt(runtime.monotonicMillis()));
+    }
+
+    /**
+     * Whether this node may act as an owner now: it runs and its lease is valid on the monotonic clock
+     * (under LEASE, a heartbeat of its own sent less than the lease ago was read back from the lease
+     * log; under BROKER, one sent less than fence-after ago was heard back and it is not fenced).
+     * Checked where an owner acts: an incoming call, a delivery, a {@code @GlobalSingleton}'s task. Any thread.
+     */
+    public boolean leaseValid() {
+        return !stopped && !fenced && leases.validAt(runtime.monotonicMillis());
+    }
+
+    /** When this node's lease runs out (monotonic ms; {@link Long#MIN_VALUE} before the first). */
+    public long leaseValidUntil() {
+        return leases.validUntil();
     }
 
     public boolean isJoined() {
@@ -229,7 +259,7 @@ public final class RegistryNode implements NodeContext {
         if (stopped) {
             result.completeExceptionally(new IllegalStateException("The registry node " + self + " is stopped: "
                     + stopReason));
-        } else if (fenced) {
+        } else if (fenced || (joined && leaseRule && !leases.validAt(runtime.monotonicMillis()))) {
             result.completeExceptionally(new RegistryException("The registry node " + self + " is fenced: it has not "
                     + "heard itself through the broker for " + config.fenceAfter().toMillis() + " ms; try again later"));
         } else if (!joined) {
@@ -348,6 +378,12 @@ public final class RegistryNode implements NodeContext {
 
     @Override
     public void checkAlive(NodeId member, Consumer<Boolean> alive) {
+        if (leaseRule) {
+            // LEASE: no broker node's answer certifies a death; the lease log does, as soon as it can (ownHeartbeat)
+            boolean isAlive = !membership.isDead(member);
+            runtime.execute(() -> alive.accept(isAlive));
+            return;
+        }
         transport.checkAlive(member, isAlive -> {
             if (isAlive) {
                 membership.checkedAlive(member, runtime.monotonicMillis());
@@ -376,6 +412,13 @@ public final class RegistryNode implements NodeContext {
         });
     }
 
+    @Override
+    public void resignLeadership() {
+        if (!stopped) {
+            transport.resignLeadership();
+        }
+    }
+
     private Envelope envelope(Message message) {
         return new Envelope(Envelope.PROTOCOL_VERSION, self, config.cluster(), clock.tick(), message);
     }
@@ -388,16 +431,33 @@ public final class RegistryNode implements NodeContext {
         }
         long now = runtime.monotonicMillis();
         long silent = now - lastOwnHeartbeat;
-        if (joined && !fenced && silent > config.fenceAfter().toMillis()) {
-            suspend(silent);
+        if (leaseRule) {
+            if (leases.lapsed(now)) {
+                giveUp("its lease lapsed " + (now - leases.validUntil()) + " ms ago: no heartbeat of its own sent in the"
+                        + " last " + leases.leaseMillis() + " ms came back through the lease log");
+                return;
+            }
+            if (silent > GIVE_UP_AFTER_FENCES * config.fenceAfter().toMillis()) {
+                giveUp("it read none of its own heartbeats back from the lease log for " + silent + " ms");
+                return;
+            }
+        } else {
+            if (joined && !fenced && silent > config.fenceAfter().toMillis()) {
+                suspend(silent);
+            }
+            if (fenced && silent > GIVE_UP_AFTER_FENCES * config.fenceAfter().toMillis()) {
+                giveUp("it heard none of its own heartbeats for " + silent + " ms: its inbox is gone");
+                return;
+            }
         }
-        if (fenced && silent > GIVE_UP_AFTER_FENCES * config.fenceAfter().toMillis()) {
-            giveUp("it heard none of its own heartbeats for " + silent + " ms: its inbox is gone");
-            return;
-        }
-        broadcast(new Heartbeat(table.count(self), table.digest(self), strategyName, strategy.leaderEpoch()));
-        for (NodeId suspect : membership.takeSuspects(now, config.suspectAfter().toMillis())) {
-            checkAlive(suspect, alive -> { });
+        Envelope heartbeat = envelope(new Heartbeat(table.count(self), table.digest(self), strategyName,
+                strategy.leaderEpoch()));
+        leases.sent(heartbeat.hlc(), now);
+        transport.heartbeat(heartbeat);
+        if (!leaseRule) {
+            for (NodeId suspect : membership.takeSuspects(now, config.suspectAfter().toMillis())) {
+                checkAlive(suspect, alive -> { });
+            }
         }
         runtime.schedule(config.heartbeatInterval().toMillis(), this::tick);
     }
@@ -412,8 +472,7 @@ public final class RegistryNode implements NodeContext {
         NodeId sender = envelope.sender();
         if (sender.equals(self)) {
             if (envelope.body() instanceof Heartbeat) {
-                lastOwnHeartbeat = runtime.monotonicMillis();
-                fenced = false; // heard through the broker again: its inbox exists, nobody took it for dead
+                ownHeartbeat(envelope.hlc());
             }
             return;
         }
@@ -421,6 +480,9 @@ public final class RegistryNode implements NodeContext {
             return;
         }
         clock.receive(envelope.hlc());
+        if (leaseRule && envelope.body() instanceof Heartbeat) {
+            leases.read(sender, runtime.monotonicMillis());
+        }
         boolean isNew = membership.heard(sender, runtime.monotonicMillis());
         if (isNew && !(envelope.body() instanceof Hello)) {
             if (strategy.replicated()) {
@@ -451,9 +513,38 @@ public final class RegistryNode implements NodeContext {
             memberGone(sender);
         } else if (body instanceof Deliver deliver) {
             Registration target = table.lookup(deliver.name());
-            if (target != null && target.isLocal()) {
+            if (target != null && target.isLocal() && leaseValid()) {
                 deliveries.accept(target, deliver);
             }
+        }
+    }
+
+    /**
+     * A heartbeat of this node's own came back through the broker (under LEASE: from the lease log,
+     * so a majority of broker nodes stores it). Its send time extends the lease; under LEASE a lease
+     * that lapsed before ends the incarnation, and every member none of whose heartbeats came before
+     * it for the takeover time is certified dead (docs/PROTOCOL.md, "Liveness").
+     */
+    private void ownHeartbeat(long hlc) {
+        long now = runtime.monotonicMillis();
+        Long sent = leases.sendTimeOf(hlc);
+        if (sent == null) {
+            return; // not one this incarnation sent (or long forgotten): proves nothing
+        }
+        if (leaseRule && leases.lapsed(now)) {
+            giveUp("its lease lapsed " + (now - leases.validUntil()) + " ms before this heartbeat came back");
+            return;
+        }
+        lastOwnHeartbeat = now;
+        leases.extend(sent);
+        if (!leaseRule) {
+            fenced = false; // heard through the broker again: its inbox exists, nobody took it for dead
+            return;
+        }
+        for (NodeId expired : leases.expired(List.copyOf(membership.memberIds()), sent, now)) {
+            LOG.info("{} certifies {} dead: none of its heartbeats came through the lease log for {} ms", self,
+                    expired, config.takeoverMillis());
+            memberGone(expired);
         }
     }
 
@@ -586,6 +677,7 @@ public final class RegistryNode implements NodeContext {
 
     private void memberGone(NodeId member) {
         membership.remove(member);
+        leases.forget(member);
         table.removeOwner(member);
         strategy.memberGone(member);
         syncRequested.remove(member);

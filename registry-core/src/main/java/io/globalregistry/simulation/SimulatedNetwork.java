@@ -5,6 +5,8 @@ import io.globalregistry.protocol.NodeRuntime;
 import io.globalregistry.protocol.Transport;
 import io.globalregistry.wire.Envelope;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,16 @@ import java.util.function.Consumer;
  * the AMQP transport's contract: broadcasts reach the inboxes that exist when published; a direct
  * message to a missing inbox is returned; {@code checkAlive} answers whether the inbox exists.
  *
+ * <p>The broker may be a cluster of broker nodes ({@link #brokers}), each client connected to one.
+ * A {@link #partition} cuts broker nodes apart as RabbitMQ sees it: messages routed across the cut
+ * are lost; after {@code net_ticktime} each side forgets the records of the queues of the other side,
+ * so a passive declare answers "gone" for a live node's inbox and an exclusive queue (the leader
+ * queue) can be declared on both sides; what a {@link #heal} brings back depends on the
+ * {@link PartitionHandling}. The lease log (the RabbitMQ stream) takes an entry only from a side
+ * holding a majority of broker nodes and hands its entries to every reader on such a side in one
+ * order, without loss or duplication; readers on a minority side read nothing until they are back.
+ * A node's process can also be {@link #pause}d (a GC pause, SIGSTOP): its events wait.
+ *
  * <p>Single-threaded: events run one at a time in (time, sequence) order, so a seed replays exactly.
  * Time is kept in microseconds.
  */
@@ -29,6 +41,17 @@ public final class SimulatedNetwork {
     private final Map<NodeId, Inbox> inboxes = new LinkedHashMap<>();
     private Faults faults = Faults.NONE;
     private NodeId leaderQueueHolder;
+    private int brokers = 1;
+    private PartitionHandling handling = PartitionHandling.PAUSE_MINORITY;
+    private int[] side = {0};
+    private boolean[] paused = {false};
+    /** Whether each side has forgotten the other side's queue records (net_ticktime passed); until a merge. */
+    private boolean split;
+    /** The sides as the queue records were split (net_ticktime after the cut), until a merge. */
+    private int[] recordSides = {0};
+    private final List<Envelope> log = new ArrayList<>();
+    private final Map<NodeId, Long> pausedUntil = new HashMap<>();
+    private Consumer<NodeId> connectionClosed = node -> { };
     private long nowMicros;
     private long sequence;
     private long delivered;
@@ -55,14 +78,33 @@ public final class SimulatedNetwork {
         public static final Faults NONE = new Faults(0, 0, 100, 100, 0, 0);
     }
 
+    /** What the broker cluster does once a partition between its nodes is noticed (RabbitMQ's cluster_partition_handling). */
+    public enum PartitionHandling {
+        /** Nothing: both sides go on, and after the heal the queue records stay apart until an operator restarts nodes. */
+        IGNORE,
+        /** A side without a majority pauses: its clients lose their connections and cannot connect until the heal. */
+        PAUSE_MINORITY,
+        /** Both sides go on; at the heal the losing (smaller) side restarts: its clients lose their connections. */
+        AUTOHEAL
+    }
+
     private static final class Inbox {
         final Consumer<Envelope> consumer;
+        final int broker;
+        /** Which broker nodes' records hold this inbox (a passive declare there finds it, routing there reaches it). */
+        final boolean[] known;
         boolean up = true;
         boolean processAlive = true;
         boolean isolated;
+        boolean leaseReader;
+        int cursor;
+        long lastLogDelivery;
 
-        Inbox(Consumer<Envelope> consumer) {
+        Inbox(Consumer<Envelope> consumer, int broker, int brokers) {
             this.consumer = consumer;
+            this.broker = broker;
+            this.known = new boolean[brokers];
+            Arrays.fill(known, true);
         }
     }
 
@@ -89,9 +131,259 @@ public final class SimulatedNetwork {
         return nowMicros;
     }
 
-    /** Connects a node: its inbox now exists and receives messages. */
+    /** Connects a node to broker node 0: its inbox now exists and receives messages. */
     public void attach(NodeId node, Consumer<Envelope> consumer) {
-        inboxes.put(node, new Inbox(consumer));
+        attach(node, consumer, 0, false);
+    }
+
+    /**
+     * Connects a node to broker node {@code broker}: its inbox exists there (and, unless the cluster is
+     * split, in every broker node's records). {@code leaseReader}: it reads the lease log, and its
+     * {@link Transport#heartbeat} goes there.
+     */
+    public void attach(NodeId node, Consumer<Envelope> consumer, int broker, boolean leaseReader) {
+        Inbox inbox = new Inbox(consumer, broker, brokers);
+        if (split) {
+            for (int b = 0; b < brokers; b++) {
+                inbox.known[b] = recordSides[b] == recordSides[broker];
+            }
+        }
+        inbox.leaseReader = leaseReader;
+        inbox.cursor = log.size();
+        inboxes.put(node, inbox);
+    }
+
+    /**
+     * Makes the broker a cluster of {@code count} nodes with {@code partitionHandling}; before any node attaches.
+     */
+    public void brokers(int count, PartitionHandling partitionHandling) {
+        if (!inboxes.isEmpty()) {
+            throw new IllegalStateException("brokers are set before nodes attach");
+        }
+        this.brokers = count;
+        this.handling = partitionHandling;
+        this.side = new int[count];
+        this.recordSides = new int[count];
+        this.paused = new boolean[count];
+    }
+
+    public int brokerCount() {
+        return brokers;
+    }
+
+    /** Told when the broker closes a node's connection (its broker node paused or restarted): the client notices at once. */
+    public void onConnectionClosed(Consumer<NodeId> handler) {
+        this.connectionClosed = handler;
+    }
+
+    /** A broker node a new client may connect to (not paused), chosen at random. */
+    public int randomConnectableBroker() {
+        List<Integer> open = new ArrayList<>();
+        for (int b = 0; b < brokers; b++) {
+            if (!paused[b]) {
+                open.add(b);
+            }
+        }
+        return open.isEmpty() ? 0 : open.get(random.nextInt(open.size()));
+    }
+
+    /** The broker node {@code node} is connected to. */
+    public int brokerOf(NodeId node) {
+        return inboxes.get(node).broker;
+    }
+
+    /**
+     * Cuts broker node {@code cut} off from the others; {@code noticeAfterMicros} later (net_ticktime)
+     * each side forgets the other side's queue records and the partition handling acts.
+     */
+    public void partition(int cut, long noticeAfterMicros) {
+        if (brokers < 2 || isPartitioned()) {
+            return;
+        }
+        for (int b = 0; b < brokers; b++) {
+            side[b] = b == cut ? 1 : 0;
+        }
+        int[] thisCut = side.clone();
+        at(nowMicros + noticeAfterMicros, null, () -> {
+            if (Arrays.equals(side, thisCut)) {
+                noticed();
+            }
+        });
+    }
+
+    private void noticed() {
+        split = true;
+        recordSides = side.clone();
+        for (Inbox inbox : inboxes.values()) {
+            for (int b = 0; b < brokers; b++) {
+                inbox.known[b] = side[b] == side[inbox.broker];
+            }
+        }
+        if (handling == PartitionHandling.PAUSE_MINORITY) {
+            for (int b = 0; b < brokers; b++) {
+                if (!majority(side[b])) {
+                    paused[b] = true;
+                    closeConnectionsOn(b);
+                }
+            }
+        }
+    }
+
+    /** Whether some broker nodes cannot reach each other now. */
+    public boolean isPartitioned() {
+        return Arrays.stream(side).anyMatch(s -> s != side[0]);
+    }
+
+    /** The network between the broker nodes is whole again; the partition handling decides what follows. */
+    public void heal() {
+        if (!isPartitioned() && !split) {
+            return;
+        }
+        boolean wasSplit = split;
+        int[] before = side.clone();
+        Arrays.fill(side, 0);
+        if (handling == PartitionHandling.IGNORE && wasSplit) {
+            return; // the records stay apart: routing between the two sides' queues never comes back
+        }
+        if (handling == PartitionHandling.AUTOHEAL && wasSplit) {
+            for (int b = 0; b < brokers; b++) {
+                if (!majorityOf(before, before[b])) {
+                    closeConnectionsOn(b); // the losing side restarts
+                }
+            }
+        }
+        Arrays.fill(paused, false);
+        split = false;
+        Arrays.fill(recordSides, 0);
+        for (NodeId holder : leaderHolders.values()) {
+            if (isUp(holder)) {
+                leaderQueueHolder = holder; // the other side's holder lost its connection in the merge
+            }
+        }
+        leaderHolders.clear();
+        for (Inbox inbox : inboxes.values()) {
+            if (inbox.up) {
+                Arrays.fill(inbox.known, true);
+            }
+        }
+        pumpLog();
+    }
+
+    /**
+     * The operator restarts broker node {@code broker} (what RabbitMQ's documentation says to do after a
+     * partition under IGNORE): its clients lose their connections, and once the network is whole its
+     * records merge with the others'.
+     */
+    public void restartBroker(int broker) {
+        closeConnectionsOn(broker);
+        if (!isPartitioned() && split) {
+            split = false;
+            Arrays.fill(recordSides, 0);
+            for (NodeId holder : leaderHolders.values()) {
+                if (isUp(holder)) {
+                    leaderQueueHolder = holder;
+                }
+            }
+            leaderHolders.clear();
+            for (Inbox inbox : inboxes.values()) {
+                if (inbox.up) {
+                    Arrays.fill(inbox.known, true);
+                }
+            }
+            pumpLog();
+        }
+    }
+
+    /** kill -9 of a broker node's process: its clients' connections close (they notice at once). */
+    public void killBroker(int broker) {
+        closeConnectionsOn(broker);
+    }
+
+    private void closeConnectionsOn(int broker) {
+        for (Map.Entry<NodeId, Inbox> entry : new ArrayList<>(inboxes.entrySet())) {
+            Inbox inbox = entry.getValue();
+            if (inbox.broker == broker && inbox.up) {
+                inbox.up = false;
+                if (inbox.processAlive) {
+                    NodeId node = entry.getKey();
+                    at(nowMicros + delay(), node, () -> connectionClosed.accept(node));
+                }
+            }
+        }
+    }
+
+    private boolean majority(int ofSide) {
+        return majorityOf(side, ofSide);
+    }
+
+    private boolean majorityOf(int[] sides, int ofSide) {
+        long count = Arrays.stream(sides).filter(s -> s == ofSide).count();
+        return count * 2 > brokers;
+    }
+
+    /** Whether a message published on broker node {@code from} reaches the inbox {@code to} now. */
+    private boolean routable(int from, Inbox to) {
+        return to.up && !to.isolated && side[from] == side[to.broker] && to.known[from] && !paused[from]
+                && !paused[to.broker];
+    }
+
+    /** Whether the lease log takes entries from, and hands them to, clients of broker node {@code broker}. */
+    private boolean inMajority(int broker) {
+        return !paused[broker] && majority(side[broker]);
+    }
+
+    /**
+     * Pauses {@code node}'s process for {@code micros} (a GC pause, SIGSTOP): its timers and deliveries
+     * wait until it resumes; its connection and inbox stay, the broker holds its messages.
+     */
+    public void pause(NodeId node, long micros) {
+        pausedUntil.merge(node, nowMicros + micros, Math::max);
+    }
+
+    /** Whether {@code node}'s process is paused now. */
+    public boolean isPaused(NodeId node) {
+        Long until = pausedUntil.get(node);
+        return until != null && until > nowMicros;
+    }
+
+    /** A heartbeat published to the lease log by {@code from}: appended after a delay if its side has a majority. */
+    private void appendToLog(NodeId from, Envelope envelope) {
+        Inbox publisher = inboxes.get(from);
+        if (publisher == null || !publisher.up || publisher.isolated) {
+            return;
+        }
+        long delay = random.nextDouble() < faults.lateProbability()
+                ? faults.maxDelayMicros() + (long) (random.nextDouble() * faults.lateMaxMicros())
+                : delay();
+        int broker = publisher.broker;
+        at(nowMicros + delay, null, () -> {
+            if (inMajority(broker)) {
+                log.add(envelope);
+                pumpLog();
+            }
+        });
+    }
+
+    /** Hands every reader on a majority side the log entries it has not read yet, in order. */
+    private void pumpLog() {
+        for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
+            Inbox inbox = entry.getValue();
+            if (!inbox.leaseReader || !inbox.up || inbox.isolated || !inMajority(inbox.broker)) {
+                continue;
+            }
+            NodeId node = entry.getKey();
+            while (inbox.cursor < log.size()) {
+                Envelope next = log.get(inbox.cursor++);
+                long at = Math.max(nowMicros + delay(), inbox.lastLogDelivery);
+                inbox.lastLogDelivery = at;
+                at(at, node, () -> {
+                    if (inbox.up && !inbox.isolated) {
+                        delivered++;
+                        inbox.consumer.accept(next);
+                    }
+                });
+            }
+        }
     }
 
     /** The node's process dies: its inbox is deleted, its timers and queued events never run. */
@@ -142,15 +434,29 @@ public final class SimulatedNetwork {
         return leaderQueueHolder != null && isUp(leaderQueueHolder) ? leaderQueueHolder : null;
     }
 
+    /** The holders of the leader queue as each broker node's records have it (two when the cluster is split). */
+    private NodeId leaderQueueHolderSeenFrom(int broker) {
+        NodeId holder = leaderHolders.get(recordSides[broker]);
+        if (!split) {
+            holder = leaderQueueHolder;
+        }
+        return holder != null && isUp(holder) && inboxes.get(holder).known[broker] ? holder : null;
+    }
+
+    private final Map<Integer, NodeId> leaderHolders = new HashMap<>();
+    private final Map<NodeId, Runnable[]> contenders = new HashMap<>();
+
     /** One attempt of {@code self} to declare the exclusive leader queue; retried every {@code retryMillis}. */
     private void contend(NodeId self, long retryMillis, Runnable elected) {
         if (!isUp(self)) {
             return; // its connection is gone: it contends no more
         }
-        if (!isolated(self) && leaderQueueHolder() == null) {
+        int broker = inboxes.get(self).broker;
+        if (!isolated(self) && !paused[broker] && leaderQueueHolderSeenFrom(broker) == null) {
             leaderQueueHolder = self;
+            leaderHolders.put(recordSides[broker], self);
             at(nowMicros + delay(), self, elected);
-        } else if (!self.equals(leaderQueueHolder())) {
+        } else if (!self.equals(leaderQueueHolderSeenFrom(broker))) {
             at(nowMicros + retryMillis * 1000, self, () -> contend(self, retryMillis, elected));
         }
     }
@@ -191,23 +497,37 @@ public final class SimulatedNetwork {
         return new Transport() {
             @Override
             public void broadcast(Envelope envelope) {
-                if (isolated(self)) {
+                if (isolated(self) || !isUp(self)) {
                     return;
                 }
+                int from = inboxes.get(self).broker;
                 for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
-                    if (entry.getValue().up) {
+                    if (routable(from, entry.getValue())) {
                         deliver(entry.getKey(), envelope);
                     }
                 }
             }
 
             @Override
+            public void heartbeat(Envelope envelope) {
+                if (inboxes.get(self).leaseReader) {
+                    appendToLog(self, envelope);
+                } else {
+                    broadcast(envelope);
+                }
+            }
+
+            @Override
             public void send(NodeId to, Envelope envelope, Runnable onReturned) {
-                if (isolated(self)) {
+                if (isolated(self) || !isUp(self)) {
                     return;
                 }
-                if (isUp(to)) {
+                int from = inboxes.get(self).broker;
+                Inbox target = inboxes.get(to);
+                if (target != null && routable(from, target)) {
                     deliver(to, envelope);
+                } else if (target != null && target.up && side[from] != side[target.broker] && target.known[from]) {
+                    return; // routed across the cut before the broker noticed: lost, not returned
                 } else {
                     at(nowMicros + delay(), self, onReturned);
                 }
@@ -215,19 +535,35 @@ public final class SimulatedNetwork {
 
             @Override
             public void sendToLeader(Envelope envelope, Runnable onReturned) {
-                if (isolated(self)) {
+                if (isolated(self) || !isUp(self)) {
                     return;
                 }
-                NodeId holder = leaderQueueHolder();
+                NodeId holder = leaderQueueHolderSeenFrom(inboxes.get(self).broker);
                 if (holder != null) {
-                    deliver(holder, envelope);
+                    if (routable(inboxes.get(self).broker, inboxes.get(holder))) {
+                        deliver(holder, envelope);
+                    }
                 } else {
                     at(nowMicros + delay(), self, onReturned);
                 }
             }
 
             @Override
+            public void resignLeadership() {
+                Runnable[] again = contenders.get(self);
+                if (again == null) {
+                    return;
+                }
+                if (self.equals(leaderQueueHolder)) {
+                    leaderQueueHolder = null;
+                }
+                leaderHolders.values().remove(self);
+                at(nowMicros + delay(), self, again[0]);
+            }
+
+            @Override
             public void contendForLeadership(long retryMillis, Runnable elected, Runnable deposed) {
+                contenders.put(self, new Runnable[] {() -> contend(self, retryMillis, elected)});
                 // the holder loses the queue only with its inbox, so with its process or its
                 // connection: it never runs on deposed here
                 at(nowMicros + delay(), self, () -> contend(self, retryMillis, elected));
@@ -246,7 +582,11 @@ public final class SimulatedNetwork {
                 if (isolated(self)) {
                     return; // the broker never answers a node cut off from it
                 }
-                at(nowMicros + delay(), self, () -> alive.accept(isUp(node)));
+                int from = inboxes.get(self).broker;
+                at(nowMicros + delay(), self, () -> {
+                    Inbox inbox = inboxes.get(node);
+                    alive.accept(inbox != null && inbox.up && inbox.known[from]); // what this broker node's records say
+                });
             }
         };
     }
@@ -264,7 +604,7 @@ public final class SimulatedNetwork {
                     : delay();
             at(nowMicros + delay, to, () -> {
                 Inbox inbox = inboxes.get(to);
-                if (inbox.up && !inbox.isolated) {
+                if (inbox.up && !inbox.isolated && !paused[inbox.broker]) {
                     delivered++;
                     inbox.consumer.accept(envelope);
                 }
@@ -293,6 +633,11 @@ public final class SimulatedNetwork {
             Event event = queue.poll();
             nowMicros = event.time();
             if (event.node() != null && !isRunning(event.node())) {
+                continue;
+            }
+            Long resumes = event.node() == null ? null : pausedUntil.get(event.node());
+            if (resumes != null && resumes > nowMicros) {
+                queue.add(new Event(resumes, sequence++, event.node(), event.task())); // waits for the process to resume
                 continue;
             }
             event.task().run();

@@ -70,6 +70,9 @@ final class RegistrySimulation {
     private final Stats stats = new Stats();
     private int incarnations;
     private String violation;
+    private final int brokers;
+    private final SimulatedNetwork.PartitionHandling handling;
+    private int cutBroker = -1;
 
     /** Counts of one run, for the report. */
     static final class Stats {
@@ -80,6 +83,8 @@ final class RegistrySimulation {
         int restarts;
         int leaves;
         int cutOffs;
+        int partitions;
+        int pauses;
         long events;
     }
 
@@ -95,12 +100,48 @@ final class RegistrySimulation {
     /** With a strategy of the test's choosing (e.g. an unsafe variant the invariants must catch). */
     RegistrySimulation(long seed, RegistryConfig config, boolean trace,
                        Function<NodeContext, RegistrationStrategy> strategy) {
+        this(seed, config, trace, strategy, 1, SimulatedNetwork.PartitionHandling.PAUSE_MINORITY);
+    }
+
+    /**
+     * Over a broker cluster of {@code brokers} nodes with {@code handling}: the schedule also partitions
+     * broker nodes (and heals them; under IGNORE the operator then restarts the cut-off broker node, as
+     * RabbitMQ's documentation says to), kills one, and pauses node processes.
+     */
+    RegistrySimulation(long seed, RegistryConfig config, boolean trace,
+                       Function<NodeContext, RegistrationStrategy> strategy, int brokers,
+                       SimulatedNetwork.PartitionHandling handling) {
         this.strategy = strategy;
         this.seed = seed;
         this.network = new SimulatedNetwork(seed);
         this.random = network.random();
-        this.config = config;
+        this.config = config.liveness() == RegistryConfig.Liveness.AUTO
+                ? config.withLiveness(RegistryConfig.Liveness.BROKER) : config;
         this.trace = trace ? new ArrayDeque<>() : null;
+        this.brokers = brokers;
+        this.handling = handling;
+        if (brokers > 1) {
+            network.brokers(brokers, handling);
+        }
+        network.onConnectionClosed(id -> {
+            RegistryNode node = nodes.get(id);
+            if (node != null) {
+                log(id + " is told its connection closed");
+                forget(id);
+                node.connectionLost();
+            }
+        });
+    }
+
+    /** Same with the strategy of the config. */
+    static RegistrySimulation overBrokerCluster(long seed, RegistryConfig config, SimulatedNetwork.PartitionHandling handling,
+                                                boolean trace) {
+        return new RegistrySimulation(seed, config, trace, config.strategy() == RegistryConfig.Strategy.LEADER
+                ? LeaderStrategy::new : ClaimStrategy::new, 3, handling);
+    }
+
+    private boolean leaseRule() {
+        return config.liveness() == RegistryConfig.Liveness.LEASE;
     }
 
     /** Runs the whole schedule; returns null when every invariant held, else the first violation. */
@@ -124,6 +165,9 @@ final class RegistrySimulation {
             return violation;
         }
         network.faults(Faults.NONE);
+        if (brokers > 1) {
+            healAll();
+        }
         if (!runUntil(chaosEnd + 9_000_000)) {
             return violation;
         }
@@ -167,12 +211,13 @@ final class RegistrySimulation {
                     }
                 }, strategy);
         nodes.put(id, node);
+        int broker = network.randomConnectableBroker();
         network.attach(id, envelope -> {
             log(id + " <- " + envelope.sender() + " " + envelope.body());
             node.onMessage(envelope);
-        });
+        }, broker, leaseRule());
         network.at(network.nowMicros(), id, node::start);
-        log("start " + id + " skew " + skew + " ms");
+        log("start " + id + " on broker " + broker + " skew " + skew + " ms");
         return id;
     }
 
@@ -235,6 +280,64 @@ final class RegistrySimulation {
             // the node's client notices the dead connection too, up to 3 s after the broker
             long clientNotices = brokerNotices + random.nextInt(3_000_000);
             network.at(network.nowMicros() + clientNotices, null, () -> nodes.get(cutOff).connectionLost());
+        } else if (brokers > 1 && dice < 99) {
+            brokerFault();
+        } else if (brokers > 1 && !up.isEmpty()) {
+            NodeId paused = up.get(random.nextInt(up.size()));
+            long micros = 200_000 + random.nextInt(4_000_000);
+            log("PAUSE " + paused + " for " + micros / 1000 + " ms");
+            stats.pauses++;
+            network.pause(paused, micros);
+        }
+    }
+
+    /** Partitions a broker node away (healed later), or heals, or kills one (its clients lose their connections). */
+    private void brokerFault() {
+        if (cutBroker < 0 && random.nextInt(4) > 0) {
+            cutBroker = random.nextInt(brokers);
+            long notice = 500_000 + random.nextInt(2_000_000); // net_ticktime, scaled down
+            log("PARTITION broker " + cutBroker + " (" + handling + ", noticed in " + notice / 1000 + " ms)");
+            stats.partitions++;
+            network.partition(cutBroker, notice);
+            long heal = notice + random.nextInt(4_000_000);
+            int cut = cutBroker;
+            network.at(network.nowMicros() + heal, null, () -> heal(cut));
+        } else if (cutBroker < 0) {
+            int killed = random.nextInt(brokers);
+            log("KILL broker " + killed);
+            stats.partitions++;
+            network.killBroker(killed);
+        }
+    }
+
+    private void heal(int cut) {
+        if (cutBroker != cut) {
+            return;
+        }
+        log("HEAL broker " + cut);
+        network.heal();
+        if (handling == SimulatedNetwork.PartitionHandling.IGNORE) {
+            // RabbitMQ never merges under ignore: the operator restarts the cut-off broker node
+            long restart = 200_000 + random.nextInt(1_500_000);
+            network.at(network.nowMicros() + restart, null, () -> {
+                log("OPERATOR restarts broker " + cut);
+                network.restartBroker(cut);
+                cutBroker = -1;
+            });
+        } else {
+            cutBroker = -1;
+        }
+    }
+
+    private void healAll() {
+        if (cutBroker >= 0) {
+            int cut = cutBroker;
+            log("HEAL broker " + cut + " (end of chaos)");
+            network.heal();
+            if (handling == SimulatedNetwork.PartitionHandling.IGNORE) {
+                network.restartBroker(cut);
+            }
+            cutBroker = -1;
         }
     }
 
@@ -284,7 +387,7 @@ final class RegistrySimulation {
             NodeId owner = null;
             for (NodeId id : up) {
                 Registration r = nodes.get(id).lookup(key);
-                if (r != null && r.isLocal()) {
+                if (r != null && r.isLocal() && (!leaseRule() || nodes.get(id).leaseValid())) {
                     if (owner != null) {
                         violation = "I1 violated: " + key + " is owned by both " + owner + " and " + id;
                         return;
@@ -311,7 +414,10 @@ final class RegistrySimulation {
         NodeId leading = null;
         for (NodeId id : up) {
             RegistryNode node = nodes.get(id);
-            if (network.isUp(id) && id.equals(node.leader())) {
+            boolean leads = leaseRule()
+                    ? node.leaseValid() && ((LeaderStrategy) node.strategy()).isReadyLeader()
+                    : network.isUp(id) && id.equals(node.leader());
+            if (leads) {
                 if (leading != null) {
                     violation = "L1 violated: " + leading + " and " + id + " both take themselves for the leader";
                     return;

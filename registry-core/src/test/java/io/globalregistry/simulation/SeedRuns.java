@@ -34,6 +34,8 @@ final class SeedRuns {
         AtomicInteger timedOut = new AtomicInteger();
         AtomicInteger crashes = new AtomicInteger();
         AtomicInteger cutOffs = new AtomicInteger();
+        AtomicInteger brokerFaults = new AtomicInteger();
+        AtomicInteger pauses = new AtomicInteger();
         LongStream.concat(regressions.stream().mapToLong(Long::longValue), LongStream.range(base, base + seeds))
                 .parallel().forEach(seed -> {
                     if (failure.get() != null) {
@@ -51,11 +53,14 @@ final class SeedRuns {
                     timedOut.addAndGet(sim.stats().timedOut);
                     crashes.addAndGet(sim.stats().crashes);
                     cutOffs.addAndGet(sim.stats().cutOffs);
+                    brokerFaults.addAndGet(sim.stats().partitions);
+                    pauses.addAndGet(sim.stats().pauses);
                 });
         double seconds = (System.nanoTime() - started) / 1e9;
         System.out.printf("%s: %d seeds, %d events in %.1f s; registrations won %d, lost %d, timed out %d;"
-                        + " crashes %d, cut-offs %d%n", label, seeds, events.get(), seconds, registered.get(), lost.get(),
-                timedOut.get(), crashes.get(), cutOffs.get());
+                        + " crashes %d, cut-offs %d, broker partitions and kills %d, pauses %d%n", label, seeds, events.get(),
+                seconds, registered.get(), lost.get(), timedOut.get(), crashes.get(), cutOffs.get(), brokerFaults.get(),
+                pauses.get());
         assertThat(failure.get()).as("first failing seed").isNull();
         assertThat(registered.get()).as("registrations that succeeded (the protocol is not vacuously safe)")
                 .isGreaterThan(seeds);
