@@ -144,6 +144,18 @@ public interface GlobalNameRegistry extends AutoCloseable {
     }
 
     /**
+     * Whether this node may act as the owner of {@code name} now: it holds the name and its lease is
+     * valid on the monotonic clock (docs/PROTOCOL.md "Liveness"). Check it right before an action only
+     * the owner may take (the starter does for each run of a {@code @GlobalSingleton}'s scheduled
+     * methods); guard writes to external systems with the fencing token as well, since a pause can come
+     * between the check and the write. Any thread; cheap (no message, no lock).
+     */
+    default boolean mayActAsOwner(Object name) {
+        Registration registration = whereis(name).orElse(null);
+        return registration != null && registration.isLocal() && !isFenced();
+    }
+
+    /**
      * How many times this node gave up its incarnation (connection lost, or not hearing itself for
      * 5 x fence-after) and rejoined the cluster as a new one; {@link #nodeId()} is then the new one.
      */

@@ -369,6 +369,11 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
     }
 
     @Override
+    public boolean mayActAsOwner(Object name) {
+        return !incarnations.isRejoining() && now().mayActAsOwner(name);
+    }
+
+    @Override
     public boolean isFenced() {
         return incarnations.isRejoining() || now().isFenced();
     }

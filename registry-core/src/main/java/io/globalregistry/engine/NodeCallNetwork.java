@@ -75,6 +75,11 @@ final class NodeCallNetwork implements CallNetwork {
     }
 
     @Override
+    public boolean leaseValid() {
+        return node.leaseValid();
+    }
+
+    @Override
     public void notOwner(String key, NodeId member) {
         runtime.runNow(() -> node.forgetCached(key, member));
     }

@@ -241,6 +241,12 @@ public final class RegistryEngine implements GlobalNameRegistry {
     }
 
     @Override
+    public boolean mayActAsOwner(Object name) {
+        Registration registration = node.lookup(names.canonicalKey(name));
+        return !closed.get() && registration != null && registration.isLocal() && node.leaseValid();
+    }
+
+    @Override
     public Optional<NodeId> leader() {
         return Optional.ofNullable(node.leader());
     }

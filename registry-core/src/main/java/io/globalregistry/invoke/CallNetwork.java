@@ -33,6 +33,15 @@ public interface CallNetwork {
     void reply(NodeId caller, Reply reply);
 
     /**
+     * Whether this node may act as an owner now (its lease is valid on the monotonic clock,
+     * docs/PROTOCOL.md "Liveness"): an incoming call runs only then, else it is answered NOT_OWNER.
+     * Any thread.
+     */
+    default boolean leaseValid() {
+        return true;
+    }
+
+    /**
      * {@code node} answered that it does not own {@code key}: where the table is only a cache
      * (strategy {@code leader}), the entry is stale and goes, so the next {@link #resolve} asks the leader.
      */

@@ -27,6 +27,9 @@ import tools.jackson.databind.JsonNode;
  * and its outcome goes back to the caller as a {@link Reply}. A call for a name not registered here
  * is answered {@code NOT_OWNER}, and one that finds the executor full {@code BUSY}; neither runs. A
  * call that waited in the queue longer than {@code call-timeout} is dropped unrun: its caller gave up.
+ * A call runs only while this node's lease is valid, checked when it arrives and again when a thread
+ * takes it (a pause may come between); otherwise it is answered {@code NOT_OWNER} unrun, so its caller
+ * goes to the next owner (docs/PROTOCOL.md "Liveness").
  */
 final class IncomingCalls {
 
@@ -58,9 +61,10 @@ final class IncomingCalls {
     void onCall(NodeId caller, Call call) {
         lastReceived = System.nanoTime();
         Registration registration = network.lookup(call.name());
-        if (registration == null || !registration.isLocal()) {
+        if (registration == null || !registration.isLocal() || !network.leaseValid()) {
             if (call.oneWay()) {
-                warnLog.log("Dropped a one-way call of {} on {}: the name is not registered here", call.method(), call.name());
+                warnLog.log("Dropped a one-way call of {} on {}: the name is not registered here (or its lease is not"
+                        + " valid)", call.method(), call.name());
             } else {
                 network.reply(caller, new Reply(call.id(), Outcome.NOT_OWNER, null, null, null));
             }
@@ -78,6 +82,12 @@ final class IncomingCalls {
                 if (System.nanoTime() - received > staleAfterNanos) {
                     stale.increment();
                     LOG.debug("Dropped a call of {} on {} that waited longer than call-timeout", call.method(), call.name());
+                    return;
+                }
+                if (!network.leaseValid()) {
+                    if (!call.oneWay()) {
+                        to.accept(new Reply(call.id(), Outcome.NOT_OWNER, null, null, null));
+                    }
                     return;
                 }
                 execute(target, call, to);

@@ -74,9 +74,9 @@ public final class RegistryNode implements NodeContext {
     private BiConsumer<Registration, Deliver> deliveries = (r, d) -> { };
     private Consumer<NodeId> leaderChanges = leader -> { };
     private Consumer<String> gaveUp = why -> { };
-    private boolean joined;
-    private boolean stopped;
-    private boolean fenced;
+    private volatile boolean joined;
+    private volatile boolean stopped;
+    private volatile boolean fenced;
     private long lastOwnHeartbeat;
     private long startedAt;
     private final boolean leaseRule;
