@@ -30,6 +30,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.config.EmbeddedValueResolver;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
@@ -74,7 +75,7 @@ import org.springframework.scheduling.config.TaskSchedulerRouter;
  *
  * <p>Runs in phase {@link #PHASE}: after the web server started, stopped before it stops.
  */
-public final class GlobalSingletonManager implements SmartLifecycle, OwnerChangeListener {
+public final class GlobalSingletonManager implements SmartLifecycle, OwnerChangeListener, DisposableBean {
 
     /** Why the previous owner of a singleton this node took over lost it. */
     public enum FailoverReason {
@@ -518,12 +519,30 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         if (onLeaderOnly) {
             registry.removeLeaderListener(leaderListener);
         }
-        for (Slot slot : slotsByGuard.values()) {
-            handOver(slot);
+        try {
+            for (Slot slot : slotsByGuard.values()) {
+                handOver(slot);
+            }
+        } finally {
+            executor.shutdownNow();
+            closeScheduling();
         }
-        executor.shutdownNow();
+    }
+
+    /** Backs {@link #stop()} up when the context closes without having stopped this manager (a failed start). */
+    @Override
+    public void destroy() {
+        closeScheduling();
+    }
+
+    /** Cancels what is left of the real beans' scheduled tasks and shuts down a scheduler made for them. */
+    private void closeScheduling() {
         for (Slot slot : slotsByGuard.values()) {
-            slot.closeScheduling();
+            try {
+                slot.closeScheduling();
+            } catch (RuntimeException e) {
+                LOG.warn("Shutting down the scheduling of global singleton '" + slot.definition.name() + "' failed", e);
+            }
         }
     }
 
@@ -534,11 +553,20 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
             Object bean = slot.instance;
             if (bean != null) {
                 slot.instance = null;
-                registry.unregister(definition.name()); // new calls wait for the next owner
+                release(definition.name()); // new calls wait for the next owner
                 destroy(slot, bean);
                 LOG.info("Global singleton '" + definition.name() + "' stopped on this node; handing it over");
             }
-            registry.unregister(definition.guardName()); // a standby claims it now
+            release(definition.guardName()); // a standby claims it now
+        }
+    }
+
+    /** Unregisters {@code name}; when that fails (say the registry was closed) the bean is still destroyed. */
+    private void release(Object name) {
+        try {
+            registry.unregister(name);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not unregister " + name + " (" + e.getMessage() + ")");
         }
     }
 
