@@ -31,6 +31,9 @@ import java.util.Objects;
  * <li>{@code global.registry.rejoins} (counter): times this node gave up its incarnation and rejoined as a new one</li>
  * <li>{@code global.registry.failovers} (counter, tag {@code reason}: owner_down, handed_over, fenced), with a
  * {@link GlobalSingletonManager}: {@code @GlobalSingleton}s this node took over</li>
+ * <li>{@code global.registry.singleton.skipped} (counter, tag {@code reason}: no_lease), with a
+ * {@link GlobalSingletonManager}: runs of {@code @GlobalSingleton}s' scheduled methods this node skipped, since it
+ * could not act as their owner at that moment</li>
  * </ul>
  *
  * The timers of registrations and calls come from {@link MicrometerRegistryObserver}.
@@ -98,6 +101,12 @@ public class GlobalRegistryMetrics implements MeterBinder {
                                 + "by why: died (owner_down), released them (handed_over), or was this node, fenced")
                         .register(meters);
             }
+            FunctionCounter.builder(PREFIX + "singleton.skipped", singletons, GlobalSingletonManager::skippedRuns)
+                    .tag("reason", "no_lease")
+                    .description("Runs of @GlobalSingletons' scheduled methods this node skipped: when they were due, "
+                            + "it could not act as their owner (its lease was not valid, say after a pause, or it "
+                            + "no longer held them)")
+                    .register(meters);
         }
     }
 

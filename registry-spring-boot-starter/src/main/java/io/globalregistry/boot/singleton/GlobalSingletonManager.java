@@ -10,6 +10,7 @@ import io.globalregistry.RegistryException;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.name.GlobalName;
 import io.globalregistry.name.NameCodec;
+import io.globalregistry.support.RateLimitedLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -27,9 +28,15 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.config.EmbeddedValueResolver;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.scheduling.annotation.ScheduledAnnotationBeanPostProcessor;
+import org.springframework.scheduling.config.TaskSchedulerRouter;
 
 /**
  * Creates each {@code @GlobalSingleton}'s real bean on the node that owns it, and only there.
@@ -51,12 +58,24 @@ import org.springframework.context.SmartLifecycle;
  * claims them, when it becomes the leader, and a node that stops being the leader hands them over; so the
  * leader's failover is theirs.
  *
+ * <p>The owner acts only while {@link GlobalNameRegistry#mayActAsOwner(Object)} says so for the guard: it holds
+ * the guard and its lease is valid on the monotonic clock (docs/PROTOCOL.md, "Liveness"). A process resumed
+ * after a pause (SIGSTOP, a long GC) may still hold an instance whose owner the cluster has replaced meanwhile,
+ * so every run of the bean's {@code @Scheduled} methods checks it, on the thread that runs it, right before the
+ * method, and is skipped when it is false (counted: {@link #skippedRuns()}; logged at WARN, at most once per
+ * ten seconds per singleton); so is the creation of the bean, retried until allowed or the guard is lost. The
+ * {@code @Scheduled} methods of the real bean are processed by a {@link ScheduledAnnotationBeanPostProcessor} of
+ * its own bean factory (in place of the context's), whose scheduler is an {@link OwnerOnlyTaskScheduler} over a
+ * {@link TaskSchedulerRouter}: the tasks run on the scheduler Spring would choose ({@code @Scheduled(scheduler =
+ * ...)}, else the context's {@code TaskScheduler} or {@code ScheduledExecutorService} bean, else one thread of
+ * its own). Without {@code @EnableScheduling} in the context, the methods do not run, as for any bean.
+ *
  * <p>A <em>failover</em> is this node activating a singleton after it saw the previous owner lose it (died, handed
  * it over, or this node itself fenced); they are counted by {@link FailoverReason}.
  *
  * <p>Runs in phase {@link #PHASE}: after the web server started, stopped before it stops.
  */
-public final class GlobalSingletonManager implements SmartLifecycle, OwnerChangeListener {
+public final class GlobalSingletonManager implements SmartLifecycle, OwnerChangeListener, DisposableBean {
 
     /** Why the previous owner of a singleton this node took over lost it. */
     public enum FailoverReason {
@@ -84,6 +103,9 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
     /** Interval of the check for singletons without a live owner. */
     private static final long RECHECK_MILLIS = 2000;
 
+    /** Delay before trying again to create a bean whose guard this node won while it could not act as owner. */
+    private static final long ACTIVATION_RETRY_MILLIS = 100;
+
     private final GlobalNameRegistry registry;
     private final ConfigurableListableBeanFactory beanFactory;
     private final GlobalSingletons singletons;
@@ -92,9 +114,9 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
     private final LeaderListener leaderListener = this::leaderChanged;
     private final Map<GlobalName, Slot> slotsByGuard = new LinkedHashMap<>();
     private final Map<FailoverReason, LongAdder> failovers = new EnumMap<>(FailoverReason.class);
+    private final LongAdder skippedRuns = new LongAdder();
     private volatile boolean running;
     private ScheduledExecutorService executor;
-    private DefaultListableBeanFactory targets;
 
     /**
      * @param decisionTimeout how long the startup waits for the guards to be decided, and the owner of a guard
@@ -141,6 +163,14 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         return failovers.get(reason).sum();
     }
 
+    /**
+     * How many runs of the singletons' scheduled tasks this node skipped because it could not act as their owner
+     * ({@link GlobalNameRegistry#mayActAsOwner(Object)} false for the guard: lease not valid, or guard lost).
+     */
+    public long skippedRuns() {
+        return skippedRuns.sum();
+    }
+
     private Optional<Slot> slot(String name) {
         return slotsByGuard.values().stream().filter(slot -> slot.definition.name().equals(name)).findFirst();
     }
@@ -151,7 +181,9 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
             running = true;
             return;
         }
-        targets = targetFactory();
+        for (Slot slot : slotsByGuard.values()) {
+            slot.factory = targetFactory(slot);
+        }
         executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "global-singletons");
             thread.setDaemon(true);
@@ -181,16 +213,52 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
     }
 
     /**
-     * The factory of the real beans: a child of the context's, configured like it (post-processors, autowiring,
-     * {@code @Value} resolution, conversion), which holds only their definitions.
+     * The factory of one real bean: a child of the context's, configured like it (post-processors, autowiring,
+     * {@code @Value} resolution, conversion), which holds only its definition; where the context processes
+     * {@code @Scheduled} methods, its own processor does instead, on a scheduler that runs a task only while this
+     * node may act as the singleton's owner.
      */
-    private DefaultListableBeanFactory targetFactory() {
+    private DefaultListableBeanFactory targetFactory(Slot slot) {
         DefaultListableBeanFactory factory = new DefaultListableBeanFactory(beanFactory);
         factory.copyConfigurationFrom(beanFactory);
-        for (Slot slot : slotsByGuard.values()) {
-            factory.registerBeanDefinition(slot.definition.targetBeanName(), slot.definition.target());
+        if (factory.getBeanPostProcessors().stream().anyMatch(ScheduledAnnotationBeanPostProcessor.class::isInstance)) {
+            TaskSchedulerRouter schedulers = new TaskSchedulerRouter(); // Spring's choice of scheduler, per task
+            schedulers.setBeanName(slot.definition.targetBeanName() + ".scheduler");
+            schedulers.setBeanFactory(factory);
+            ScheduledAnnotationBeanPostProcessor scheduling = new ScheduledAnnotationBeanPostProcessor();
+            scheduling.setBeanName(slot.definition.targetBeanName() + ".scheduling");
+            scheduling.setBeanFactory(factory);
+            scheduling.setEmbeddedValueResolver(new EmbeddedValueResolver(factory));
+            scheduling.setScheduler(new OwnerOnlyTaskScheduler(schedulers, () -> mayActAsOwner(slot)));
+            scheduling.afterSingletonsInstantiated(); // no context: registration ends now, the tasks start at once
+            factory.getBeanPostProcessors().replaceAll(processor ->
+                    processor instanceof ScheduledAnnotationBeanPostProcessor ? scheduling : processor);
+            slot.scheduling = scheduling;
+            slot.schedulers = schedulers;
         }
+        factory.registerBeanDefinition(slot.definition.targetBeanName(), slot.definition.target());
         return factory;
+    }
+
+    /**
+     * Whether this node may act as the owner of {@code slot}'s singleton now; when not, counts and logs (rate
+     * limited) a skipped run. Asked before each run of its scheduled tasks, on their thread.
+     */
+    private boolean mayActAsOwner(Slot slot) {
+        boolean may;
+        try {
+            may = registry.mayActAsOwner(slot.definition.guardName());
+        } catch (RuntimeException e) {
+            may = false; // say the registry is closing: not the owner
+        }
+        if (!may) {
+            skippedRuns.increment();
+            slot.notOwnerLog.log("Global singleton '{}': a scheduled run was skipped, this node {} may not act as "
+                    + "its owner now (its lease is not valid, say after a pause, or it no longer holds the "
+                    + "singleton); the runs go on once it may again, or the instance stops", slot.definition.name(),
+                    registry.nodeId());
+        }
+        return may;
     }
 
     /** Whether this node may run the singletons: always under {@code claim}; under {@code leader} while it leads. */
@@ -348,12 +416,20 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
                 registry.unregister(definition.guardName());
                 return;
             }
+            if (!registry.mayActAsOwner(definition.guardName())) {
+                // won, then paused, say: its lease is not valid now; the bean's creation is owner's work too
+                slot.notOwnerLog.log("Global singleton '{}': this node {} won it but may not act as its owner now "
+                        + "(its lease is not valid); it creates the bean once it may, unless it loses it",
+                        definition.name(), registry.nodeId());
+                executor.schedule(() -> activateIfStillHeld(slot), ACTIVATION_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            }
             long token = registry.whereis(definition.guardName()).map(Registration::fencingToken).orElse(0L);
             singletons.fencingToken(definition.targetBeanName(), token);
             long started = System.nanoTime();
             Object bean;
             try {
-                bean = targets.getBean(definition.targetBeanName());
+                bean = slot.factory.getBean(definition.targetBeanName());
             } catch (RuntimeException e) {
                 // the guard is kept: another node would fail the same way; the proxies wait, then time out
                 LOG.error("Could not create global singleton '" + definition.name() + "' (bean '"
@@ -373,9 +449,21 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
                         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms"
                         + (failover == null ? ")" : "; a failover: its previous owner lost it, " + failover + ")"));
             } else {
-                destroy(definition, bean);
+                destroy(slot, bean);
                 registry.unregister(definition.guardName());
             }
+        }
+    }
+
+    /** Creates the bean of a singleton whose guard this node won while it could not act, if it still holds it. */
+    private void activateIfStillHeld(Slot slot) {
+        try {
+            if (running && slot.instance == null && registry.whereis(slot.definition.guardName())
+                    .map(Registration::isLocal).orElse(false)) {
+                activate(slot);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Could not create global singleton '" + slot.definition.name() + "'", e);
         }
     }
 
@@ -388,7 +476,7 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
             Object bean = slot.instance;
             if (bean != null) {
                 slot.instance = null;
-                destroy(slot.definition, bean);
+                destroy(slot, bean);
                 LOG.warn("Global singleton '" + slot.definition.name() + "' stopped on this node: the node fenced "
                         + "itself and gave its names up; it claims it again once it hears itself or has rejoined");
             }
@@ -431,10 +519,31 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         if (onLeaderOnly) {
             registry.removeLeaderListener(leaderListener);
         }
-        for (Slot slot : slotsByGuard.values()) {
-            handOver(slot);
+        try {
+            for (Slot slot : slotsByGuard.values()) {
+                handOver(slot);
+            }
+        } finally {
+            executor.shutdownNow();
+            closeScheduling();
         }
-        executor.shutdownNow();
+    }
+
+    /** Backs {@link #stop()} up when the context closes without having stopped this manager (a failed start). */
+    @Override
+    public void destroy() {
+        closeScheduling();
+    }
+
+    /** Cancels what is left of the real beans' scheduled tasks and shuts down a scheduler made for them. */
+    private void closeScheduling() {
+        for (Slot slot : slotsByGuard.values()) {
+            try {
+                slot.closeScheduling();
+            } catch (RuntimeException e) {
+                LOG.warn("Shutting down the scheduling of global singleton '" + slot.definition.name() + "' failed", e);
+            }
+        }
     }
 
     /** Stops the local instance, if any, and releases the singleton's name and guard, so a standby claims it now. */
@@ -444,17 +553,27 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
             Object bean = slot.instance;
             if (bean != null) {
                 slot.instance = null;
-                registry.unregister(definition.name()); // new calls wait for the next owner
-                destroy(definition, bean);
+                release(definition.name()); // new calls wait for the next owner
+                destroy(slot, bean);
                 LOG.info("Global singleton '" + definition.name() + "' stopped on this node; handing it over");
             }
-            registry.unregister(definition.guardName()); // a standby claims it now
+            release(definition.guardName()); // a standby claims it now
         }
     }
 
-    private void destroy(GlobalSingletonDefinition definition, Object bean) {
+    /** Unregisters {@code name}; when that fails (say the registry was closed) the bean is still destroyed. */
+    private void release(Object name) {
         try {
-            targets.destroyBean(definition.targetBeanName(), bean);
+            registry.unregister(name);
+        } catch (RuntimeException e) {
+            LOG.warn("Could not unregister " + name + " (" + e.getMessage() + ")");
+        }
+    }
+
+    private void destroy(Slot slot, Object bean) {
+        GlobalSingletonDefinition definition = slot.definition;
+        try {
+            slot.factory.destroyBean(definition.targetBeanName(), bean); // cancels its scheduled tasks too
         } catch (RuntimeException e) {
             LOG.warn("Destroying global singleton '" + definition.name() + "' failed", e);
         }
@@ -481,10 +600,32 @@ public final class GlobalSingletonManager implements SmartLifecycle, OwnerChange
         volatile long token;
         /** Why the guard's previous owner lost it, until this node takes over or sees another node do so. */
         volatile FailoverReason lostBecause;
+        /** The factory of the real bean, from {@code start()}. */
+        volatile DefaultListableBeanFactory factory;
+        /** Its {@code @Scheduled} processing and the schedulers behind, when the context has scheduling. */
+        volatile ScheduledAnnotationBeanPostProcessor scheduling;
+        volatile TaskSchedulerRouter schedulers;
+        /** Skipped runs and deferred creations, when this node may not act as the owner. */
+        final RateLimitedLog notOwnerLog = new RateLimitedLog(LoggerFactory.getLogger(GlobalSingletonManager.class),
+                Level.WARN);
 
         Slot(GlobalSingletonDefinition definition) {
             this.definition = definition;
             this.guardTarget = "guard of @GlobalSingleton bean '" + definition.beanName() + "'";
+        }
+
+        /** Cancels what is left of the scheduled tasks and shuts the scheduler down if it made one of its own. */
+        void closeScheduling() {
+            ScheduledAnnotationBeanPostProcessor processor = scheduling;
+            TaskSchedulerRouter router = schedulers;
+            scheduling = null;
+            schedulers = null;
+            if (processor != null) {
+                processor.destroy();
+            }
+            if (router != null) {
+                router.destroy();
+            }
         }
     }
 }
