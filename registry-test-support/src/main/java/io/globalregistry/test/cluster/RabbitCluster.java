@@ -768,6 +768,10 @@ public final class RabbitCluster implements AutoCloseable {
         env.put("LC_ALL", "C.UTF-8");
         env.put("RABBITMQ_CONF_ENV_FILE", nodeDir(i).resolve("rabbitmq-env.conf").toString());
         env.put("RABBITMQ_USE_LONGNAME", "true");
+        // The CLI names itself rabbitmqcli-<n>-<RABBITMQ_NODENAME>; without this it would be
+        // ...@<this host's name>, which the other nodes cannot reach from their namespaces, and
+        // commands that gather from every node (list_queues) would hang.
+        env.put("RABBITMQ_NODENAME", nodeName(i));
         env.put("RABBITMQ_CTL_ERL_ARGS", "-kernel net_ticktime " + options.netTicktimeSeconds);
         return Cmd.run(command, env, timeout);
     }
