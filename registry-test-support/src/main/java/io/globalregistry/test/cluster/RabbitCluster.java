@@ -902,6 +902,14 @@ public final class RabbitCluster implements AutoCloseable {
                 }
             }
             problems.addAll(killByCommandLine(runDir.toString()));
+            // delete the veth pairs explicitly: a deleted namespace frees its end (and so the
+            // pair) only asynchronously, and the next start would find grcv<i> still there
+            for (int i = 0; i < namespaces.size(); i++) {
+                Cmd.Result r = Cmd.run(List.of("ip", "link", "del", veth(i)), CMD_TIMEOUT);
+                if (!r.ok() && !r.stderr().contains("Cannot find device")) {
+                    problems.add("ip link del " + veth(i) + ": " + r.stderr().strip());
+                }
+            }
             for (String ns : namespaces) {
                 Cmd.Result r = Cmd.run(List.of("ip", "netns", "del", ns), CMD_TIMEOUT);
                 if (!r.ok()) {

@@ -52,6 +52,7 @@ class RabbitClusterIgnoreModeTest {
         assertThat(cluster.runningNodes(0)).containsExactly(0, 1, 2);
         assertThat(cluster.amqpAddresses()).isEqualTo("10.213.77.10:5672,10.213.77.11:5672,10.213.77.12:5672");
 
+        Amqp.CLOSURES.clear();
         Connection c0 = Amqp.connect(cluster, 0, "setup-node0");
         Connection c1 = Amqp.connect(cluster, 1, "owner-node1");
         Channel ch0 = c0.createChannel();
@@ -165,7 +166,7 @@ class RabbitClusterIgnoreModeTest {
         // heal
         Amqp.mark("heal");
         cluster.heal();
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (minorityConsumer.count("during-") < batch && System.nanoTime() < deadline) {
             Thread.sleep(250);
         }
