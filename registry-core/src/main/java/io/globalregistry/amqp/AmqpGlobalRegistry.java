@@ -1,5 +1,7 @@
 package io.globalregistry.amqp;
 
+import com.rabbitmq.client.Address;
+import com.rabbitmq.client.ListAddressResolver;
 import io.globalregistry.DeliveryStats;
 import io.globalregistry.GlobalNameRegistry;
 import io.globalregistry.LeaderListener;
@@ -77,6 +79,7 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
         private String username = "guest";
         private String password = "guest";
         private String virtualHost = "/";
+        private List<Address> addresses;
         private ConnectionFactory connectionFactory;
         private com.rabbitmq.client.ConnectionFactory rabbitConnectionFactory;
         private String cluster;
@@ -117,10 +120,41 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
         }
 
         /**
+         * The broker nodes to connect to, comma-separated {@code host[:port]} as Spring's
+         * {@code setAddresses(String)} takes them (e.g. {@code "rabbit-1:5672,rabbit-2:5672,rabbit-3:5672"};
+         * without a port, 5672, or 5671 with TLS). They replace the host and port of whichever
+         * settings are given (these, {@link #rabbitConnectionFactory} or {@link #connectionFactory});
+         * credentials, virtual host and TLS still come from those.
+         *
+         * <p>Every connection of the node (its own and its leader-election connection) tries the
+         * list in turn and takes the first broker node that accepts it. The node's first incarnation
+         * starts with the first address; each new incarnation (after the node gave up the one before,
+         * e.g. its connection was lost) starts one address further on, wrapping around, so it does
+         * not insist on the broker node that just failed. The connections never recover by
+         * themselves (amqp-client's automatic recovery stays off): a lost connection is a new
+         * incarnation.
+         */
+        public Builder addresses(String addresses) {
+            return addresses(BrokerAddresses.parse(addresses));
+        }
+
+        /** The broker nodes to connect to, tried as {@link #addresses(String)} says. */
+        public Builder addresses(List<Address> addresses) {
+            Objects.requireNonNull(addresses, "addresses");
+            if (addresses.isEmpty()) {
+                throw new IllegalArgumentException("At least one broker address is required");
+            }
+            this.addresses = List.copyOf(addresses);
+            return this;
+        }
+
+        /**
          * Connect with the broker settings of an existing Spring factory (e.g. Spring Boot's). The
          * registry still opens a connection of its own from the factory's RabbitMQ settings; a
          * factory that is not an {@link AbstractConnectionFactory} is used as is: its connection
-         * must serve this node alone, since the node's inbox lives and dies with it.
+         * must serve this node alone, since the node's inbox lives and dies with it. The address
+         * list of a Spring factory ({@code setAddresses}) cannot be read from it: only its RabbitMQ
+         * factory's host and port are used unless {@link #addresses} is given too.
          */
         public Builder connectionFactory(ConnectionFactory connectionFactory) {
             this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
@@ -235,10 +269,17 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
         /**
          * The connection factory of each incarnation, from the broker settings as they are now: a
          * user's non-Spring-Boot factory as is; otherwise a new one (named after the incarnation) on
-         * a copy of the client settings, with the client's own recovery off.
+         * a copy of the client settings, with the client's own recovery off, trying the broker
+         * addresses in the incarnation's order (see {@link BrokerAddresses}), which its leader
+         * election uses too.
          */
-        private Function<NodeId, ConnectionFactory> connections() {
+        Function<NodeId, ConnectionFactory> connections() {
             if (connectionFactory != null && !(connectionFactory instanceof AbstractConnectionFactory)) {
+                if (addresses != null) {
+                    throw new IllegalArgumentException("addresses(...) cannot apply to a "
+                            + connectionFactory.getClass().getName() + ", which the registry uses as is; give an"
+                            + " AbstractConnectionFactory (e.g. a CachingConnectionFactory) or a RabbitMQ factory");
+                }
                 ConnectionFactory shared = connectionFactory;
                 return self -> shared;
             }
@@ -256,14 +297,45 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
                 rabbit.setVirtualHost(virtualHost);
                 rabbit.setChannelRpcTimeout(10_000);
             }
-            // the client's own recovery would bring back a dead node's inbox under the same identity
-            rabbit.setAutomaticRecoveryEnabled(false);
-            rabbit.setTopologyRecoveryEnabled(false);
+            withoutRecovery(rabbit);
+            BrokerAddresses brokers = new BrokerAddresses(addresses != null ? addresses
+                    : List.of(new Address(rabbit.getHost(), rabbit.getPort())));
+            LOG.debug("Node {} connects to the broker at {} (each incarnation one address further on)", nodeName,
+                    brokers);
             return self -> {
-                CachingConnectionFactory caching = new CachingConnectionFactory(rabbit.clone());
+                com.rabbitmq.client.ConnectionFactory own = withoutRecovery(rabbit.clone());
+                List<Address> order = brokers.nextOrder();
+                BrokerAddresses.attach(own, order); // for the incarnation's leader election
+                CachingConnectionFactory caching = new CachingConnectionFactory(own);
+                caching.setAddressResolver(new ListAddressResolver(order)); // tried in this order, not shuffled
                 caching.setConnectionNameStrategy(f -> "global-registry " + self);
                 return caching;
             };
+        }
+
+        /** The broker addresses the node will use (the given list, else the settings' host and port), for logs. */
+        public List<Address> brokerAddresses() {
+            if (addresses != null) {
+                return addresses;
+            }
+            if (connectionFactory instanceof AbstractConnectionFactory factory) {
+                com.rabbitmq.client.ConnectionFactory rabbit = factory.getRabbitConnectionFactory();
+                return List.of(new Address(rabbit.getHost(), rabbit.getPort()));
+            }
+            if (connectionFactory != null) {
+                return List.of(new Address(connectionFactory.getHost(), connectionFactory.getPort()));
+            }
+            if (rabbitConnectionFactory != null) {
+                return List.of(new Address(rabbitConnectionFactory.getHost(), rabbitConnectionFactory.getPort()));
+            }
+            return List.of(new Address(host, port));
+        }
+
+        /** The client's own recovery would bring back a dead node's inbox under the same identity. */
+        private static com.rabbitmq.client.ConnectionFactory withoutRecovery(com.rabbitmq.client.ConnectionFactory rabbit) {
+            rabbit.setAutomaticRecoveryEnabled(false);
+            rabbit.setTopologyRecoveryEnabled(false);
+            return rabbit;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.globalregistry.amqp;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Address;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
@@ -11,6 +12,7 @@ import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.NodeRuntime;
 import io.globalregistry.support.RateLimitedLog;
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +42,10 @@ import org.springframework.amqp.rabbit.support.MessagePropertiesConverter;
  * the queue deleted), {@code deposed} is queued on the loop, once per election, behind the messages
  * already delivered; the connection is dropped (freeing the queue if the broker still holds it for
  * it) and the contention goes on. After {@link #close} no callback runs.
+ *
+ * <p>The election connection tries the broker addresses of the node's incarnation in the same
+ * order as the node's own connection ({@link BrokerAddresses#orderOf} the factory: all of them, in
+ * turn), so a broker node that is down is passed over; it never recovers by itself.
  */
 final class LeaderElection {
 
@@ -57,6 +63,7 @@ final class LeaderElection {
     }
 
     private final com.rabbitmq.client.ConnectionFactory factory;
+    private final List<Address> addresses;
     private final NodeId self;
     private final String queue;
     private final NodeRuntime runtime;
@@ -72,7 +79,8 @@ final class LeaderElection {
     private boolean closed; // guarded by this
 
     /**
-     * @param factory the broker settings; a copy opens the election's connection (no automatic recovery)
+     * @param factory the broker settings; a copy opens the election's connection (no automatic recovery),
+     *     to the addresses attached to it by the builder, else to its host and port
      * @param self this node (names the connection and the thread)
      * @param queue the cluster's leader queue
      * @param runtime the node's event loop, where {@code elected} and {@code deposed} run
@@ -86,6 +94,7 @@ final class LeaderElection {
         if (retryMillis <= 0) {
             throw new IllegalArgumentException("retryMillis must be positive, got " + retryMillis);
         }
+        this.addresses = BrokerAddresses.orderOf(factory);
         this.factory = factory.clone();
         this.factory.setAutomaticRecoveryEnabled(false); // a dead election must stay dead: the queue went with it
         this.factory.setTopologyRecoveryEnabled(false);
@@ -164,7 +173,7 @@ final class LeaderElection {
         }
         Connection opened;
         try {
-            opened = factory.newConnection("global-registry " + self + " leader-election");
+            opened = factory.newConnection(addresses, "global-registry " + self + " leader-election");
         } catch (IOException | TimeoutException | RuntimeException e) {
             if (!isClosed()) {
                 failures.log("{} could not open its leader-election connection ({}); trying again every {} ms", self,
@@ -229,6 +238,16 @@ final class LeaderElection {
         } catch (RejectedExecutionException e) {
             LOG.trace("{}: election closed; no more attempts", self);
         }
+    }
+
+    /** The settings the election connects with (for tests). */
+    com.rabbitmq.client.ConnectionFactory factory() {
+        return factory;
+    }
+
+    /** The addresses the election connection tries, in order (for tests). */
+    List<Address> addresses() {
+        return addresses;
     }
 
     private synchronized boolean isClosed() {

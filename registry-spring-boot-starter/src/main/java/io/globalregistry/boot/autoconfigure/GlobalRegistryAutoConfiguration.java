@@ -1,5 +1,6 @@
 package io.globalregistry.boot.autoconfigure;
 
+import com.rabbitmq.client.Address;
 import io.globalregistry.GlobalNameRegistry;
 import io.globalregistry.RegistryObserver;
 import io.globalregistry.amqp.AmqpGlobalRegistry;
@@ -13,6 +14,7 @@ import io.globalregistry.boot.singleton.GlobalSingletons;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -59,9 +61,12 @@ public final class GlobalRegistryAutoConfiguration {
     private static final Log LOG = LogFactory.getLog(GlobalRegistryAutoConfiguration.class);
 
     /**
-     * The registry node, started: it copies the broker settings (first address, credentials, virtual
-     * host, TLS, heartbeat) of the application's RabbitMQ connection factory and opens a connection
-     * of its own, which it closes on {@code close()}; the application's factory is left as it was. A
+     * The registry node, started: it copies the broker settings (credentials, virtual host, TLS,
+     * heartbeat) of the application's RabbitMQ connection factory and opens a connection of its own,
+     * which it closes on {@code close()}; the application's factory is left as it was. It connects
+     * to every address of Spring Boot's RabbitMQ connection details ({@code spring.rabbitmq.addresses})
+     * in turn, each new incarnation starting one address further on (see
+     * {@link AmqpGlobalRegistry.Builder#addresses(String)}); with host and port only, to those. A
      * {@link RegistryObserver} bean, if there is exactly one, is told of its registrations and calls.
      */
     @Bean(destroyMethod = "close")
@@ -69,7 +74,8 @@ public final class GlobalRegistryAutoConfiguration {
     GlobalNameRegistry globalNameRegistry(GlobalRegistryProperties properties, Environment environment,
                                           ObjectProvider<ConnectionFactory> connectionFactory,
                                           ObjectProvider<RegistryObserver> observer,
-                                          ObjectProvider<GlobalRegistryCustomizer> customizers) {
+                                          ObjectProvider<GlobalRegistryCustomizer> customizers,
+                                          ConfigurableListableBeanFactory beanFactory) {
         GlobalRegistrySettings settings = GlobalRegistrySettings.of(properties, environment);
         com.rabbitmq.client.ConnectionFactory brokerSettings = brokerSettings(connectionFactory.getIfUnique());
         settings.checkFenceAfterBelowBrokerHeartbeat(brokerSettings.getRequestedHeartbeat());
@@ -77,12 +83,22 @@ public final class GlobalRegistryAutoConfiguration {
                 .rabbitConnectionFactory(brokerSettings)
                 .config(settings.registryConfig())
                 .nodeName(settings.nodeName());
+        List<Address> addresses = ApplicationBrokerAddresses.of(beanFactory, beanClassLoader(beanFactory),
+                brokerSettings);
+        if (addresses.size() > 1) {
+            builder.addresses(addresses);
+        }
         observer.ifUnique(builder::observer);
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
         AmqpGlobalRegistry registry = builder.start();
-        LOG.info("Global registry node " + registry.nodeId() + " joined cluster '" + settings.cluster() + "' on "
-                + brokerSettings.getHost() + ":" + brokerSettings.getPort());
+        LOG.info("Global registry node " + registry.nodeId() + " joined cluster '" + settings.cluster()
+                + "'; broker addresses: " + ApplicationBrokerAddresses.describe(builder.brokerAddresses()));
         return registry;
+    }
+
+    private static ClassLoader beanClassLoader(ConfigurableListableBeanFactory beanFactory) {
+        ClassLoader loader = beanFactory.getBeanClassLoader();
+        return loader != null ? loader : GlobalRegistryAutoConfiguration.class.getClassLoader();
     }
 
     /** The client factory behind Spring's: the builder clones it, so the application's stays untouched. */
