@@ -23,12 +23,13 @@ import java.util.Objects;
  *                   gives up its names (self-fencing); must stay below the broker's connection heartbeat timeout
  * @param strategy how the cluster decides who owns a name; every node of a cluster must use the same
  * @param leaderRetry under {@link Strategy#LEADER}: how often a node that is not the leader tries to become it
+ * @param liveness what makes a node an owner that may act, and another one dead: see {@link Liveness}
  */
 public record RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter,
                              Duration claimTimeout, Duration joinWindow, int maxMessageSize,
                              ClaimOrdering claimOrdering, Duration callTimeout, int callThreads, int callQueue,
                              SecurityConfig security, Duration fenceAfter, Strategy strategy,
-                             Duration leaderRetry) {
+                             Duration leaderRetry, Liveness liveness) {
 
     /** The default self-fencing delay: 1 s. */
     public static final Duration DEFAULT_FENCE_AFTER = Duration.ofSeconds(1);
@@ -48,6 +49,33 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         CLAIM,
         /** One leader, elected by the broker, decides alone; other nodes keep a read-through cache (leader_registry). */
         LEADER
+    }
+
+    /**
+     * What a node's right to act as an owner rests on, and so what certifies another node's death
+     * (docs/PROTOCOL.md, "Liveness"). Every node of a cluster must use the same.
+     */
+    public enum Liveness {
+        /**
+         * Chosen by the transport from what the broker supports: {@link #LEASE} on RabbitMQ 3.9 and
+         * later (it has streams), else {@link #BROKER}.
+         */
+        AUTO,
+        /**
+         * A single broker node is the authority: a node acts while it hears its own heartbeats through
+         * the broker, and a member is dead once the broker answers 404 for its inbox. Safe only when the
+         * broker is one node (or a broker that is never partitioned), e.g. Qpid Broker-J in tests.
+         */
+        BROKER,
+        /**
+         * A majority of broker nodes is the authority: heartbeats go to the cluster's lease stream, which
+         * a node reads back only once a majority of broker nodes stores them. A node acts only while its
+         * lease (the send time of its newest heartbeat read back, plus {@link #leaseMillis()}) runs; a
+         * member is dead once this node read back a heartbeat of its own sent later than
+         * {@link #takeoverMillis()} after it last read one of that member's. A lease that lapses ends the
+         * incarnation. Safe on a partitioned broker cluster, whatever its partition handling.
+         */
+        LEASE
     }
 
     /** How claims are ordered. */
@@ -70,6 +98,7 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         positive(fenceAfter, "fence-after");
         Objects.requireNonNull(strategy, "strategy");
         positive(leaderRetry, "leader-retry");
+        Objects.requireNonNull(liveness, "liveness");
         if (fenceAfter.compareTo(heartbeatInterval) <= 0) {
             throw new IllegalArgumentException("fence-after (" + fenceAfter
                     + ") must be longer than heartbeat-interval (" + heartbeatInterval + ")");
@@ -94,7 +123,7 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
                           Duration joinWindow, int maxMessageSize, ClaimOrdering claimOrdering) {
         this(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
                 DEFAULT_CALL_TIMEOUT, DEFAULT_CALL_THREADS, DEFAULT_CALL_QUEUE, SecurityConfig.NONE, DEFAULT_FENCE_AFTER,
-                Strategy.CLAIM, DEFAULT_LEADER_RETRY);
+                Strategy.CLAIM, DEFAULT_LEADER_RETRY, Liveness.AUTO);
     }
 
     /**
@@ -109,71 +138,71 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public RegistryConfig withHeartbeat(Duration interval, Duration suspect) {
         return new RegistryConfig(cluster, interval, suspect, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
                 callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     public RegistryConfig withClaimTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, timeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     public RegistryConfig withJoinWindow(Duration window) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, window, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     public RegistryConfig withMaxMessageSize(int bytes) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, bytes,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     public RegistryConfig withClaimOrdering(ClaimOrdering ordering) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 ordering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     /** The same with another call timeout. */
     public RegistryConfig withCallTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, timeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     /** The same with another call executor: {@code threads} threads, {@code queue} calls waiting at most. */
     public RegistryConfig withCallExecutor(int threads, int queue) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, threads, queue, security, fenceAfter, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     /** The same with other security settings. */
     public RegistryConfig withSecurity(SecurityConfig settings) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, settings, fenceAfter, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     /** The same with another self-fencing delay. */
     public RegistryConfig withFenceAfter(Duration fence) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fence, strategy,
-                leaderRetry);
+                leaderRetry, liveness);
     }
 
     /** The same with another registration strategy. */
     public RegistryConfig withStrategy(Strategy kind) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, kind, leaderRetry);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, kind, leaderRetry, liveness);
     }
 
     /** The same with another leader retry interval. */
     public RegistryConfig withLeaderRetry(Duration retry) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, retry);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, retry, liveness);
     }
 
     /**
@@ -186,6 +215,32 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
      */
     public long joinMillis() {
         return Math.max(joinWindow.toMillis(), fenceAfter.toMillis() + 2 * heartbeatInterval.toMillis());
+    }
+
+    /** The same with another liveness rule. */
+    public RegistryConfig withLiveness(Liveness rule) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, rule);
+    }
+
+    /**
+     * {@link Liveness#LEASE}: how long a heartbeat read back from the lease stream lets its node act,
+     * counted from when it was sent: fence-after + 2 x heartbeat-interval, so a pause of up to
+     * fence-after (a GC pause) does not cost the node its lease while the stream answers within a
+     * heartbeat interval.
+     */
+    public long leaseMillis() {
+        return fenceAfter.toMillis() + 2 * heartbeatInterval.toMillis();
+    }
+
+    /**
+     * {@link Liveness#LEASE}: how much longer than a lease another node waits before it takes over:
+     * the lease plus a margin for the rates of two monotonic clocks (a tenth of the lease, one
+     * heartbeat interval at least).
+     */
+    public long takeoverMillis() {
+        long lease = leaseMillis();
+        return lease + Math.max(lease / 10, heartbeatInterval.toMillis());
     }
 
     /** How long a grant binds the granting node: long enough to outlive any claim that can still win. */

@@ -15,6 +15,17 @@ public interface Transport {
     void broadcast(Envelope envelope);
 
     /**
+     * Publishes this node's heartbeat. Under {@link RegistryConfig.Liveness#BROKER} it is a
+     * {@link #broadcast}. Under {@link RegistryConfig.Liveness#LEASE} it goes to the cluster's lease
+     * log (a RabbitMQ stream), which every node reads in one order and which hands an entry to its
+     * readers only once a majority of broker nodes stores it; heartbeats then reach the node only
+     * from that log, never through the inboxes.
+     */
+    default void heartbeat(Envelope envelope) {
+        broadcast(envelope);
+    }
+
+    /**
      * Publishes to one member's inbox only. If it cannot be delivered (the inbox is gone),
      * {@code onReturned} runs: the message was certainly never delivered.
      */
