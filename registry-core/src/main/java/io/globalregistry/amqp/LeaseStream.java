@@ -237,8 +237,8 @@ final class LeaseStream {
         }
     }
 
-    /** For tests: closes the stream's channel as a broker would, so the reader subscribes again. */
-    void dropChannelForTest() throws IOException {
+    /** For tests: cancels the consumer (as the broker may), so the reader subscribes again. */
+    void cancelForTest() throws IOException {
         Subscription subscription;
         synchronized (lock) {
             subscription = current;
