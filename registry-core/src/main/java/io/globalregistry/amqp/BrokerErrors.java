@@ -2,6 +2,7 @@ package io.globalregistry.amqp;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.ShutdownSignalException;
+import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,6 +16,10 @@ final class BrokerErrors {
     static final int RESOURCE_LOCKED = 405;
     static final int PRECONDITION_FAILED = 406;
     static final int NOT_ALLOWED = 530;
+
+    /** The longest reply text (a short string); RabbitMQ cuts longer ones, ending them with {@link #TRUNCATION}. */
+    private static final int MAX_REPLY_TEXT_BYTES = 255;
+    private static final String TRUNCATION = "...";
 
     /** RabbitMQ's answer to a passive declare of a queue that does not exist, and to nothing else. */
     private static final Pattern RABBIT_NO_QUEUE = Pattern.compile("NOT_FOUND - no queue '(.*)' in vhost '[^']*'");
@@ -41,13 +46,34 @@ final class BrokerErrors {
         if (close == null || close.getReplyCode() != NOT_FOUND || close.getReplyText() == null) {
             return false;
         }
-        String text = close.getReplyText().trim();
+        String text = close.getReplyText();
         Matcher rabbit = RABBIT_NO_QUEUE.matcher(text);
         if (rabbit.matches()) {
             return rabbit.group(1).equals(queue);
         }
+        if (isTruncatedNoQueue(text, queue)) {
+            return true;
+        }
         Matcher qpid = QPID_NO_QUEUE.matcher(text);
         return qpid.matches() && qpid.group(1).equals(queue);
+    }
+
+    /**
+     * RabbitMQ cuts a reply text longer than a short string (255 bytes) to its first 252 bytes and
+     * {@code "..."}: for a long queue name the clean answer then loses its end. It is still the clean
+     * answer if what is left is the start of {@code NOT_FOUND - no queue '<queue>' in vhost '...'}.
+     */
+    private static boolean isTruncatedNoQueue(String text, String queue) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length != MAX_REPLY_TEXT_BYTES || !text.endsWith(TRUNCATION)) {
+            return false;
+        }
+        String kept = new String(bytes, 0, bytes.length - TRUNCATION.length(), StandardCharsets.UTF_8);
+        String clean = "NOT_FOUND - no queue '" + queue + "' in vhost '";
+        if (kept.length() < "NOT_FOUND - no queue '".length() + 1) {
+            return false;
+        }
+        return clean.startsWith(kept) || (kept.startsWith(clean) && kept.indexOf('\'', clean.length()) < 0);
     }
 
     /** Whether {@code failure} is a channel closed by the broker with 406 PRECONDITION_FAILED (e.g. inequivalent arguments). */

@@ -47,6 +47,25 @@ class BrokerErrorsTest {
                 channelClosed(404, "NOT_FOUND - no queue '" + QUEUE + "' in vhost '/'")), QUEUE)).isTrue(); // Spring-wrapped
     }
 
+    /** As RabbitMQ sends a reply text longer than a short string: its first 252 bytes and "...". */
+    private static String cut(String text) {
+        return text.length() > 255 ? text.substring(0, 252) + "..." : text;
+    }
+
+    @Test
+    void passiveDeclareWhenRabbitCutsNoQueueForALongNameShouldBeGone() {
+        String longQueue = "global-registry.test-1.node." + "x".repeat(100) + "@" + "y".repeat(100);
+        for (String queue : new String[] {longQueue, longQueue.substring(0, 225), longQueue.substring(0, 222)}) {
+            String text = cut("NOT_FOUND - no queue '" + queue + "' in vhost '/'");
+            assertThat(text).hasSize(255).endsWith("...");
+            assertThat(BrokerErrors.isQueueGone(channelClosed(404, text), queue)).as(queue).isTrue();
+            assertThat(BrokerErrors.isQueueGone(channelClosed(404, text), queue.replace('x', 'z'))).isFalse();
+        }
+        String homeNode = cut("NOT_FOUND - home node 'rabbit@node2' of durable queue '" + longQueue
+                + "' in vhost '/' is down or inaccessible");
+        assertThat(BrokerErrors.isQueueGone(channelClosed(404, homeNode), longQueue)).isFalse();
+    }
+
     @Test
     void passiveDeclareWhenQpidSaysNotFoundShouldBeGone() {
         assertThat(BrokerErrors.isQueueGone(channelClosed(404, "Queue: '" + QUEUE + "' not found on VirtualHost 'default'."),
