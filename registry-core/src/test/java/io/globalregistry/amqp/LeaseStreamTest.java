@@ -16,6 +16,7 @@ import io.globalregistry.test.TestBroker;
 import io.globalregistry.test.WithBroker;
 import io.globalregistry.wire.EncodedMessage;
 import io.globalregistry.wire.Envelope;
+import io.globalregistry.wire.Message.Call;
 import io.globalregistry.wire.Message.Heartbeat;
 import io.globalregistry.wire.Message.SyncRequest;
 import io.globalregistry.wire.MessageType;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
  * Liveness {@code lease} on the real RabbitMQ: AUTO resolves to it, the lease stream, heartbeats
@@ -254,6 +256,19 @@ class LeaseStreamTest {
         assertThatThrownBy(() -> withChannel(channel -> channel.queueDeclarePassive(a.transport.inbox())))
                 .satisfies(e -> assertThat(BrokerErrors.channelCloseCode(e)).isEqualTo(BrokerErrors.RESOURCE_LOCKED))
                 .satisfies(e -> assertThat(BrokerErrors.isQueueGone(e, a.transport.inbox())).isFalse());
+    }
+
+    @Test
+    void callWhenLeaseShouldReachTheExclusiveInboxOfAnotherConnection() throws Exception {
+        Endpoint a = new Endpoint(Liveness.LEASE);
+        Endpoint b = new Endpoint(Liveness.LEASE);
+        AtomicInteger returned = new AtomicInteger();
+        Call call = new Call("n", 1, "run", List.of(), JsonNodeFactory.instance.arrayNode(), true);
+
+        a.loop.execute(() -> a.transport.send(b.id, a.envelope(call), returned::incrementAndGet));
+
+        assertThat(b.received.poll(5, TimeUnit.SECONDS).body()).isEqualTo(call);
+        assertThat(returned).hasValue(0);
     }
 
     @Test
