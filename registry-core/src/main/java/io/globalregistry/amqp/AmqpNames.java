@@ -6,7 +6,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * The broker objects of one cluster: the topic exchange {@code global-registry.<cluster>}, each
  * node's inbox {@code global-registry.<cluster>.node.<nodeId>}, the leader queue
- * {@code global-registry.<cluster>.leader} (strategy {@code leader}), and the routing keys {@code all}
+ * {@code global-registry.<cluster>.leader} (strategy {@code leader}), the lease stream
+ * {@code global-registry.<cluster>.lease} (liveness {@code lease}), and the routing keys {@code all}
  * (broadcasts) and {@code node.<nodeId>} (one node).
  */
 final class AmqpNames {
@@ -33,6 +34,14 @@ final class AmqpNames {
      */
     static String leader(String cluster) {
         return exchange(cluster) + ".leader";
+    }
+
+    /**
+     * The cluster's lease stream (liveness {@code lease}): every node's heartbeats, read by every
+     * node; reached through the default exchange. Never longer than an inbox name.
+     */
+    static String leaseStream(String cluster) {
+        return exchange(cluster) + ".lease";
     }
 
     static String directKey(NodeId node) {

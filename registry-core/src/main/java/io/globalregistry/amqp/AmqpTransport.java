@@ -8,6 +8,7 @@ import io.globalregistry.engine.NodeTransport;
 import io.globalregistry.engine.RegistryThreads;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.NodeRuntime;
+import io.globalregistry.protocol.RegistryConfig.Liveness;
 import io.globalregistry.support.RateLimitedLog;
 import io.globalregistry.wire.EncodedMessage;
 import io.globalregistry.wire.Envelope;
@@ -16,8 +17,10 @@ import io.globalregistry.wire.MessageType;
 import io.globalregistry.wire.RejectedMessages;
 import io.globalregistry.wire.WireCodec;
 import java.io.IOException;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -51,6 +54,14 @@ import org.springframework.amqp.rabbit.listener.ListenerContainerConsumerFailedE
  * {@link LeaderElection}); its messages are checked and handed to the node like the inbox's.
  * Requests to the leader go through the default exchange to that queue, mandatory, so a
  * basic.return proves that no node leads.
+ *
+ * <p>Liveness {@code lease}: {@link #heartbeat} publishes to the cluster's lease stream (through
+ * the default exchange), which every node reads on a channel of its own ({@link LeaseStream});
+ * heartbeats reach the node from there only: one that comes through the inbox (a node of the
+ * cluster on liveness {@code broker}) or the leader queue is dropped. The inbox is then
+ * <em>exclusive</em> (nobody passive-declares it; RabbitMQ 4.3 refuses transient non-exclusive
+ * queues). Liveness {@code broker}: heartbeats are broadcasts, the inbox is not exclusive (Qpid
+ * Broker-J refuses a passive declare of another connection's exclusive queue).
  */
 public final class AmqpTransport implements NodeTransport {
 
@@ -73,8 +84,17 @@ public final class AmqpTransport implements NodeTransport {
     private final PublisherChannel publisher;
     private final CallChannel calls;
     private final ExecutorService checks;
+    /** Liveness {@code lease}: where the stream reader subscribes again (its thread starts on first use). */
+    private final ExecutorService leaseResubscriber;
     private final PublishCounts published = new PublishCounts();
     private final RateLimitedLog logErrorLog = new RateLimitedLog(LOG, Level.ERROR);
+    private final RateLimitedLog checkLog = new RateLimitedLog(LOG, Level.WARN);
+    private final RateLimitedLog strayHeartbeatLog = new RateLimitedLog(LOG, Level.WARN);
+    private final Liveness liveness;
+    private final String leaseStream;
+    private final List<Runnable> connectionLost = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean streamLost = new AtomicBoolean();
+    private volatile LeaseStream stream;
     private volatile DirectMessageListenerContainer container;
     private volatile Consumer<Envelope> inbound;
     private LeaderElection election; // guarded by this
@@ -94,6 +114,20 @@ public final class AmqpTransport implements NodeTransport {
      */
     public AmqpTransport(ConnectionFactory connectionFactory, boolean ownsConnectionFactory, NodeId self, String cluster,
                          WireCodec codec, RejectedMessages rejected, NodeRuntime runtime) {
+        this(connectionFactory, ownsConnectionFactory, self, cluster, codec, rejected, runtime, Liveness.BROKER);
+    }
+
+    /**
+     * @param liveness {@link Liveness#BROKER} or {@link Liveness#LEASE} (resolved: never {@code AUTO})
+     * @see #AmqpTransport(ConnectionFactory, boolean, NodeId, String, WireCodec, RejectedMessages, NodeRuntime)
+     */
+    public AmqpTransport(ConnectionFactory connectionFactory, boolean ownsConnectionFactory, NodeId self, String cluster,
+                         WireCodec codec, RejectedMessages rejected, NodeRuntime runtime, Liveness liveness) {
+        this.liveness = Objects.requireNonNull(liveness, "liveness");
+        if (liveness == Liveness.AUTO) {
+            throw new IllegalArgumentException("Resolve liveness AUTO before making the transport (see LivenessChoice)");
+        }
+        this.leaseStream = AmqpNames.leaseStream(cluster);
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
         this.ownsConnectionFactory = ownsConnectionFactory;
         this.self = Objects.requireNonNull(self, "self");
@@ -108,6 +142,7 @@ public final class AmqpTransport implements NodeTransport {
         this.publisher = new PublisherChannel(this::newChannel, runtime);
         this.calls = new CallChannel(this::newChannel, runtime);
         this.checks = RegistryThreads.fixed(self.name(), "checks", 1);
+        this.leaseResubscriber = RegistryThreads.fixed(self.name(), "lease", 1);
     }
 
     /** A new raw channel on this node's connection (not from the factory's channel cache). */
@@ -129,6 +164,27 @@ public final class AmqpTransport implements NodeTransport {
         return exchange;
     }
 
+    /** The liveness rule this transport serves: {@code BROKER} or {@code LEASE}. */
+    public Liveness liveness() {
+        return liveness;
+    }
+
+    /** The name of the cluster's lease stream (read and written under liveness {@code lease} only). */
+    public String leaseStream() {
+        return leaseStream;
+    }
+
+    /** The offset of the newest lease stream entry this node read; -1 before the first, or under liveness {@code broker}. */
+    public long leaseStreamOffset() {
+        LeaseStream reading = stream;
+        return reading == null ? -1 : reading.lastOffset();
+    }
+
+    /** The reader of the lease stream, once started under liveness {@code lease}; else null. For tests. */
+    LeaseStream leaseStreamReader() {
+        return stream;
+    }
+
     /** The name of the cluster's leader queue (strategy {@code leader}). */
     public String leaderQueue() {
         return leaderQueue;
@@ -136,6 +192,7 @@ public final class AmqpTransport implements NodeTransport {
 
     @Override
     public void onConnectionLost(Runnable callback) {
+        connectionLost.add(Objects.requireNonNull(callback, "callback"));
         connectionFactory.addConnectionListener(new ConnectionListener() {
             @Override
             public void onCreate(org.springframework.amqp.rabbit.connection.Connection connection) {
@@ -173,10 +230,42 @@ public final class AmqpTransport implements NodeTransport {
         connectionFactory.createConnection().getDelegate().abort();
     }
 
+    /** The lease stream could not be read again: as if the connection were lost (once). */
+    private void leaseStreamLost() {
+        if (closed || crashed || leaving || !streamLost.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.error("{} cannot read the lease stream {} any more; it gives up its names", self, leaseStream);
+        for (Runnable callback : connectionLost) {
+            callback.run();
+        }
+    }
+
+    /**
+     * Liveness {@code lease}: whether {@code envelope}, valid and come through the inbox or the
+     * leader queue, may be handed on: not a heartbeat (those come from the lease stream only).
+     */
+    private boolean admitFromQueue(Envelope envelope) {
+        if (liveness == Liveness.LEASE && envelope.type() == MessageType.HEARTBEAT) {
+            strayHeartbeatLog.log("{} dropped a heartbeat of {} that came through its inbox: another node of cluster"
+                    + " {} uses liveness=broker; every node must use the same ({} uses lease)", self, envelope.sender(),
+                    cluster, self);
+            return false;
+        }
+        return true;
+    }
+
     @Override
     public void start(Consumer<Envelope> inbound) {
         this.inbound = Objects.requireNonNull(inbound, "inbound");
         declare();
+        if (liveness == Liveness.LEASE) {
+            LeaseStream reading = new LeaseStream(this::newChannel, self, leaseStream,
+                    new InboxListener(codec, rejected, runtime, inbound), runtime, inbound, this::leaseStreamLost,
+                    leaseResubscriber);
+            reading.start();
+            stream = reading;
+        }
         CompletableFuture<Void> consuming = new CompletableFuture<>();
         DirectMessageListenerContainer listener = new DirectMessageListenerContainer(connectionFactory);
         listener.setQueueNames(inbox);
@@ -185,7 +274,7 @@ public final class AmqpTransport implements NodeTransport {
         listener.setDeBatchingEnabled(false);
         listener.setDefaultRequeueRejected(false);
         listener.setShutdownTimeout(SHUTDOWN_TIMEOUT_MILLIS);
-        listener.setMessageListener(new InboxListener(codec, rejected, runtime, inbound));
+        listener.setMessageListener(new InboxListener(codec, rejected, runtime, inbound, this::admitFromQueue));
         listener.setApplicationEventPublisher(event -> {
             if (event instanceof ConsumeOkEvent) {
                 consuming.complete(null);
@@ -213,11 +302,15 @@ public final class AmqpTransport implements NodeTransport {
     }
 
     private void declare() {
+        if (liveness == Liveness.LEASE) {
+            LeaseStream.declare(this::newChannel, leaseStream, virtualHost());
+        }
         Channel channel = null;
         try {
             channel = newChannel();
             channel.exchangeDeclare(exchange, "topic", false, false, null);
-            channel.queueDeclare(inbox, false, false, true, null);
+            // lease: exclusive, as nobody passive-declares it; broker: not, so Qpid answers others' passive declares
+            channel.queueDeclare(inbox, false, liveness == Liveness.LEASE, true, null);
             channel.queueBind(inbox, exchange, AmqpNames.BROADCAST_KEY);
             channel.queueBind(inbox, exchange, AmqpNames.directKey(self));
         } catch (IOException | AmqpException e) {
@@ -228,9 +321,32 @@ public final class AmqpTransport implements NodeTransport {
         }
     }
 
+    private String virtualHost() {
+        try {
+            return connectionFactory.getVirtualHost();
+        } catch (RuntimeException e) {
+            return "/";
+        }
+    }
+
     @Override
     public void broadcast(Envelope envelope) {
         toExchange(envelope, AmqpNames.BROADCAST_KEY, true, null);
+    }
+
+    /**
+     * Liveness {@code lease}: to the lease stream, through the default exchange, on the protocol's
+     * {@link PublisherChannel}; not mandatory, no confirm awaited. Counted as a broadcast: one
+     * publish that every member reads. Liveness {@code broker}: a {@link #broadcast}.
+     */
+    @Override
+    public void heartbeat(Envelope envelope) {
+        if (liveness != Liveness.LEASE) {
+            broadcast(envelope);
+            return;
+        }
+        publish(envelope, leaseStream, true, (properties, body) ->
+                publisher.publish(DEFAULT_EXCHANGE, leaseStream, properties, body, null));
     }
 
     /** Calls and replies may be sent from any thread (they go on the thread-safe {@link CallChannel}); other messages from the loop. */
@@ -289,7 +405,8 @@ public final class AmqpTransport implements NodeTransport {
                 return;
             }
             election = new LeaderElection(((AbstractConnectionFactory) connectionFactory).getRabbitConnectionFactory(),
-                    self, leaderQueue, runtime, InboxListener.queued(codec, rejected, runtime, started), retryMillis,
+                    self, leaderQueue, runtime, InboxListener.queued(codec, rejected, runtime, started,
+                    this::admitFromQueue), retryMillis,
                     elected, deposed);
             election.start();
         }
@@ -381,7 +498,11 @@ public final class AmqpTransport implements NodeTransport {
         }
     }
 
-    /** A passive declare on a throwaway channel: 404 means the inbox is gone; any other failure counts as alive. */
+    /**
+     * A passive declare on a throwaway channel: only the broker's clean "no queue" answer means the
+     * inbox is gone (see {@link BrokerErrors#isQueueGone}); any other failure (another 404 text, a
+     * 405, a 541, a timeout, a channel or connection error) is "unknown", logged, and counts as alive.
+     */
     private boolean inboxExists(String queue) {
         if (closed || crashed) {
             return true;
@@ -396,17 +517,18 @@ public final class AmqpTransport implements NodeTransport {
             channel.queueDeclarePassive(queue);
             return true;
         } catch (Exception e) {
-            if (BrokerErrors.isNotFound(e)) {
+            if (BrokerErrors.isQueueGone(e, queue)) {
                 return false;
             }
-            LOG.warn("Could not check whether {} exists ({}); assuming its node is alive", queue, BrokerErrors.describe(e));
+            checkLog.log("Could not tell whether {} exists ({}); assuming its node is alive", queue,
+                    BrokerErrors.describe(e));
             return true;
         } finally {
             closeQuietly(channel);
         }
     }
 
-    private static void closeQuietly(Channel channel) {
+    static void closeQuietly(Channel channel) {
         if (channel != null && channel.isOpen()) {
             try {
                 channel.close();
@@ -451,6 +573,10 @@ public final class AmqpTransport implements NodeTransport {
     public void abortConnection() {
         crashed = true;
         endElection(true);
+        LeaseStream reading = stream;
+        if (reading != null) {
+            reading.abort();
+        }
         try {
             connectionFactory.createConnection().getDelegate().abort();
         } catch (RuntimeException e) {
@@ -463,6 +589,7 @@ public final class AmqpTransport implements NodeTransport {
         stopContainer();
         destroyFactory();
         checks.shutdownNow();
+        leaseResubscriber.shutdownNow();
     }
 
     /**
@@ -481,6 +608,10 @@ public final class AmqpTransport implements NodeTransport {
         }
         leaving = true;
         endElection(crashed);
+        LeaseStream reading = stream;
+        if (reading != null) {
+            reading.close();
+        }
         stopContainer();
         if (!crashed) {
             deleteInbox();
@@ -490,6 +621,7 @@ public final class AmqpTransport implements NodeTransport {
         calls.close();
         destroyFactory();
         checks.shutdownNow();
+        leaseResubscriber.shutdownNow();
     }
 
     private void deleteInbox() {

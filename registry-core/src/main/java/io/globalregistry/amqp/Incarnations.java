@@ -139,9 +139,10 @@ final class Incarnations {
                 + ") and is rejoining the cluster as a new one; try again shortly");
         long pause = Math.max(1, starter.settings().heartbeatInterval().toMillis());
         for (int attempt = 1; !closed; attempt++) {
-            Incarnation fresh = starter.create();
-            prepare(fresh);
+            Incarnation fresh;
             try {
+                fresh = starter.create(); // connects
+                prepare(fresh);
                 fresh.engine().start();
             } catch (RuntimeException e) {
                 retryLog.log("Registry node {} could not rejoin the cluster yet (attempt {}): {}; trying again in {} ms"

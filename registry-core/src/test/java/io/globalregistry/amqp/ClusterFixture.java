@@ -13,8 +13,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * Nodes of one test cluster with a random name and short timings (heartbeat 100 ms, suspect-after
- * 400 ms, claim-timeout 1 s, join-window 300 ms), each on its own connection. {@link #close()}
- * closes every node and deletes the cluster's exchange.
+ * 400 ms, claim-timeout 1 s, join-window 300 ms) and liveness {@code broker} (until the protocol
+ * reads leases from the lease stream, the suites here test the broker rule), each on its own
+ * connection. {@link #close()} closes every node and deletes the cluster's exchange and lease stream.
  */
 final class ClusterFixture implements AutoCloseable {
 
@@ -33,7 +34,8 @@ final class ClusterFixture implements AutoCloseable {
         this.config = customize.apply(RegistryConfig.defaults(cluster)
                 .withHeartbeat(Duration.ofMillis(100), Duration.ofMillis(400))
                 .withClaimTimeout(Duration.ofSeconds(1))
-                .withJoinWindow(Duration.ofMillis(300)));
+                .withJoinWindow(Duration.ofMillis(300))
+                .withLiveness(RegistryConfig.Liveness.BROKER));
     }
 
     AmqpGlobalRegistry start(String nodeName) {
@@ -81,6 +83,12 @@ final class ClusterFixture implements AutoCloseable {
         try (Connection connection = broker.newConnectionFactory().newConnection("test-cleanup");
              Channel channel = connection.createChannel()) {
             channel.exchangeDelete(exchange());
+        }
+        try (Connection connection = broker.newConnectionFactory().newConnection("test-cleanup");
+             Channel channel = connection.createChannel()) {
+            channel.queueDelete(AmqpNames.leaseStream(cluster)); // durable, if a node used liveness lease
+        } catch (Exception e) {
+            // Qpid Broker-J answers 404 for a queue that is not there
         }
     }
 }

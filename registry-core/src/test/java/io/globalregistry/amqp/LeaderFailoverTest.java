@@ -204,7 +204,8 @@ class LeaderFailoverTest {
                         .withClaimTimeout(Duration.ofSeconds(1))
                         .withJoinWindow(Duration.ofMillis(300))
                         .withStrategy(RegistryConfig.Strategy.LEADER)
-                        .withLeaderRetry(Duration.ofHours(1)))
+                        .withLeaderRetry(Duration.ofHours(1))
+                        .withLiveness(RegistryConfig.Liveness.BROKER))
                 .nodeName("observer")
                 .start();
         observer.addLeaderListener(leader -> leaderEvents.add(new LeaderEvent(System.nanoTime(), leader)));

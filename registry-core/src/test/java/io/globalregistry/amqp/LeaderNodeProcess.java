@@ -58,7 +58,8 @@ public final class LeaderNodeProcess {
                 .withClaimTimeout(Duration.ofSeconds(1))
                 .withJoinWindow(Duration.ofMillis(300))
                 .withStrategy(RegistryConfig.Strategy.LEADER)
-                .withLeaderRetry(leaderRetry);
+                .withLeaderRetry(leaderRetry)
+                .withLiveness(RegistryConfig.Liveness.BROKER);
 
         AmqpGlobalRegistry node = AmqpGlobalRegistry.builder()
                 .rabbitConnectionFactory(rabbit)
