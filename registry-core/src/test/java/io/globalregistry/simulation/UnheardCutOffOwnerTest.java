@@ -25,7 +25,7 @@ class UnheardCutOffOwnerTest {
     private static final GlobalName NAME = new GlobalName("\"b\"");
 
     private final SimulatedNetwork network = new SimulatedNetwork(1);
-    private final RegistryConfig config = RegistryConfig.defaults("sim");
+    private final RegistryConfig config = RegistryConfig.defaults("sim").withLiveness(RegistryConfig.Liveness.BROKER);
     private final List<RegistryNode> nodes = new ArrayList<>();
     private final List<String> twoOwners = new ArrayList<>();
 

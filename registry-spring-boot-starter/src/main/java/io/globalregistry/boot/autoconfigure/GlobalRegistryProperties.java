@@ -48,6 +48,15 @@ public class GlobalRegistryProperties {
     private Duration leaderRetry = Duration.ofMillis(250);
 
     /**
+     * What a node's right to act as an owner rests on, the same on every node of a cluster: 'auto' by
+     * default ('lease' on RabbitMQ 3.9 and later, 'broker' elsewhere), 'lease' (heartbeats go to the
+     * cluster's lease stream, and only a majority of broker nodes grants a lease: safe on a RabbitMQ
+     * cluster in a partition) or 'broker' (a single broker node's records decide: only for a broker
+     * that is one node, or Qpid Broker-J; faster failover, unsafe on a cluster).
+     */
+    private Liveness liveness = Liveness.AUTO;
+
+    /**
      * Interval between two heartbeats of this node, 250ms by default (milliseconds when no unit is
      * given).
      */
@@ -123,6 +132,14 @@ public class GlobalRegistryProperties {
 
     public void setStrategy(Strategy strategy) {
         this.strategy = strategy;
+    }
+
+    public Liveness getLiveness() {
+        return liveness;
+    }
+
+    public void setLiveness(Liveness liveness) {
+        this.liveness = liveness;
     }
 
     public Duration getHeartbeatInterval() {
@@ -201,6 +218,19 @@ public class GlobalRegistryProperties {
 
         /** One leader node, elected by the broker, decides; the others keep a read-through cache (leader_registry). */
         LEADER
+    }
+
+    /** What a node's right to act as an owner rests on (docs/PROTOCOL.md, "Liveness"). */
+    public enum Liveness {
+
+        /** 'lease' on RabbitMQ 3.9 and later (it has streams), 'broker' elsewhere. */
+        AUTO,
+
+        /** A single broker node's records decide who is alive: only for a one-node broker or Qpid Broker-J. */
+        BROKER,
+
+        /** A lease that only a majority of broker nodes grants, through the cluster's lease stream. */
+        LEASE
     }
 
     /** Message signing (HMAC-SHA256). */

@@ -46,7 +46,9 @@ final class GlobalRegistrySettings {
                 .withCallTimeout(properties.getCallTimeout())
                 .withSecurity(security(properties.getSecurity()))
                 .withStrategy(strategy == Strategy.LEADER ? RegistryConfig.Strategy.LEADER : RegistryConfig.Strategy.CLAIM)
-                .withLeaderRetry(properties.getLeaderRetry());
+                .withLeaderRetry(properties.getLeaderRetry())
+                .withLiveness(RegistryConfig.Liveness.valueOf((properties.getLiveness() == null
+                        ? GlobalRegistryProperties.Liveness.AUTO : properties.getLiveness()).name()));
     }
 
     /**
