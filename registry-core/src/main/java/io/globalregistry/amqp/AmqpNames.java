@@ -37,11 +37,11 @@ final class AmqpNames {
     }
 
     /**
-     * The cluster's lease stream (liveness {@code lease}): every node's heartbeats, read by every
-     * node; reached through the default exchange. Never longer than an inbox name.
+     * The cluster's lease stream {@code log} (liveness {@code lease}): every node's heartbeats, read by
+     * every node; reached through the default exchange. Never longer than an inbox name.
      */
-    static String leaseStream(String cluster) {
-        return exchange(cluster) + ".lease";
+    static String leaseStream(String cluster, int log) {
+        return exchange(cluster) + ".lease." + log;
     }
 
     static String directKey(NodeId node) {

@@ -91,10 +91,9 @@ public final class AmqpTransport implements NodeTransport {
     private final RateLimitedLog checkLog = new RateLimitedLog(LOG, Level.WARN);
     private final RateLimitedLog strayHeartbeatLog = new RateLimitedLog(LOG, Level.WARN);
     private final Liveness liveness;
-    private final String leaseStream;
+    private final LeaseLogs leaseLogs;
     private final List<Runnable> connectionLost = new CopyOnWriteArrayList<>();
     private final AtomicBoolean streamLost = new AtomicBoolean();
-    private volatile LeaseStream stream;
     private volatile DirectMessageListenerContainer container;
     private volatile Consumer<Envelope> inbound;
     private LeaderElection election; // guarded by this
@@ -127,7 +126,7 @@ public final class AmqpTransport implements NodeTransport {
         if (liveness == Liveness.AUTO) {
             throw new IllegalArgumentException("Resolve liveness AUTO before making the transport (see LivenessChoice)");
         }
-        this.leaseStream = AmqpNames.leaseStream(cluster);
+        this.leaseLogs = new LeaseLogs(cluster);
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
         this.ownsConnectionFactory = ownsConnectionFactory;
         this.self = Objects.requireNonNull(self, "self");
@@ -169,20 +168,20 @@ public final class AmqpTransport implements NodeTransport {
         return liveness;
     }
 
-    /** The name of the cluster's lease stream (read and written under liveness {@code lease} only). */
-    public String leaseStream() {
-        return leaseStream;
+    /** The names of the cluster's lease streams, log 0 first (read and written under liveness {@code lease} only). */
+    public List<String> leaseStreams() {
+        return leaseLogs.names();
     }
 
-    /** The offset of the newest lease stream entry this node read; -1 before the first, or under liveness {@code broker}. */
+    /** The offset of the newest entry of lease log 0 this node read; -1 before the first, or under liveness {@code broker}. */
     public long leaseStreamOffset() {
-        LeaseStream reading = stream;
+        LeaseStream reading = leaseLogs.reader(0);
         return reading == null ? -1 : reading.lastOffset();
     }
 
-    /** The reader of the lease stream, once started under liveness {@code lease}; else null. For tests. */
-    LeaseStream leaseStreamReader() {
-        return stream;
+    /** The reader of lease log {@code log}, once started under liveness {@code lease}; else null. For tests. */
+    LeaseStream leaseStreamReader(int log) {
+        return leaseLogs.reader(log);
     }
 
     /** The name of the cluster's leader queue (strategy {@code leader}). */
@@ -235,7 +234,7 @@ public final class AmqpTransport implements NodeTransport {
         if (closed || crashed || leaving || !streamLost.compareAndSet(false, true)) {
             return;
         }
-        LOG.error("{} cannot read the lease stream {} any more; it gives up its names", self, leaseStream);
+        LOG.error("{} cannot read a lease stream of {} any more; it gives up its names", self, leaseLogs.names());
         for (Runnable callback : connectionLost) {
             callback.run();
         }
@@ -257,14 +256,16 @@ public final class AmqpTransport implements NodeTransport {
 
     @Override
     public void start(Consumer<Envelope> inbound) {
+        start(inbound, (log, envelope) -> inbound.accept(envelope));
+    }
+
+    @Override
+    public void start(Consumer<Envelope> inbound, LeaseInbound leases) {
         this.inbound = Objects.requireNonNull(inbound, "inbound");
         declare();
         if (liveness == Liveness.LEASE) {
-            LeaseStream reading = new LeaseStream(this::newChannel, self, leaseStream,
-                    new InboxListener(codec, rejected, runtime, inbound), runtime, inbound, this::leaseStreamLost,
-                    leaseResubscriber);
-            reading.start();
-            stream = reading;
+            leaseLogs.start(this::newChannel, self, new InboxListener(codec, rejected, runtime, inbound), runtime,
+                    leases, this::leaseStreamLost, leaseResubscriber);
         }
         CompletableFuture<Void> consuming = new CompletableFuture<>();
         DirectMessageListenerContainer listener = new DirectMessageListenerContainer(connectionFactory);
@@ -303,7 +304,7 @@ public final class AmqpTransport implements NodeTransport {
 
     private void declare() {
         if (liveness == Liveness.LEASE) {
-            LeaseStream.declare(this::newChannel, leaseStream, virtualHost());
+            leaseLogs.declare(this::newChannel, virtualHost());
         }
         Channel channel = null;
         try {
@@ -345,8 +346,10 @@ public final class AmqpTransport implements NodeTransport {
             broadcast(envelope);
             return;
         }
-        publish(envelope, leaseStream, true, (properties, body) ->
-                publisher.publish(DEFAULT_EXCHANGE, leaseStream, properties, body, null));
+        for (String stream : leaseLogs.names()) {
+            publish(envelope, stream, true, (properties, body) ->
+                    publisher.publish(DEFAULT_EXCHANGE, stream, properties, body, null));
+        }
     }
 
     /** Calls and replies may be sent from any thread (they go on the thread-safe {@link CallChannel}); other messages from the loop. */
@@ -573,10 +576,7 @@ public final class AmqpTransport implements NodeTransport {
     public void abortConnection() {
         crashed = true;
         endElection(true);
-        LeaseStream reading = stream;
-        if (reading != null) {
-            reading.abort();
-        }
+        leaseLogs.abort();
         try {
             connectionFactory.createConnection().getDelegate().abort();
         } catch (RuntimeException e) {
@@ -608,10 +608,7 @@ public final class AmqpTransport implements NodeTransport {
         }
         leaving = true;
         endElection(crashed);
-        LeaseStream reading = stream;
-        if (reading != null) {
-            reading.close();
-        }
+        leaseLogs.close();
         stopContainer();
         if (!crashed) {
             deleteInbox();

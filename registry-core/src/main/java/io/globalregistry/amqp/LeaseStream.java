@@ -113,6 +113,7 @@ final class LeaseStream {
         arguments.put("x-max-length-bytes", MAX_LENGTH_BYTES);
         arguments.put("x-stream-max-segment-size-bytes", MAX_SEGMENT_SIZE_BYTES);
         arguments.put("x-max-age", MAX_AGE);
+        arguments.put("x-queue-leader-locator", "balanced"); // the logs' leaders on different broker nodes
         return arguments;
     }
 

@@ -41,7 +41,8 @@ record LivenessChoice(Liveness liveness, String why) {
         String version = property(serverProperties, "version");
         String broker = (product == null ? "an unnamed broker" : product) + (version == null ? "" : " " + version);
         boolean streams = hasStreams(product, version);
-        String stream = AmqpNames.leaseStream(cluster);
+        String stream = AmqpNames.leaseStream(cluster, 0).replaceAll("0$", "{0.."
+                + (io.globalregistry.protocol.RegistryConfig.LEASE_LOGS - 1) + "}");
         switch (requested) {
             case BROKER:
                 return new LivenessChoice(Liveness.BROKER, "set by " + PROPERTY + " (on " + broker
@@ -53,11 +54,11 @@ record LivenessChoice(Liveness liveness, String why) {
                             + " only) or auto, or connect to RabbitMQ 3.9+");
                 }
                 return new LivenessChoice(Liveness.LEASE, "set by " + PROPERTY + "; " + broker
-                        + " has streams; heartbeats go to stream " + stream);
+                        + " has streams; heartbeats go to streams " + stream);
             case AUTO:
             default:
                 if (streams) {
-                    return new LivenessChoice(Liveness.LEASE, broker + " has streams; heartbeats go to stream " + stream);
+                    return new LivenessChoice(Liveness.LEASE, broker + " has streams; heartbeats go to streams " + stream);
                 }
                 return new LivenessChoice(Liveness.BROKER, broker + " has no streams (RabbitMQ 3.9+ has); a member is"
                         + " dead once the broker answers 404 for its inbox, which is safe on a single broker node only");

@@ -15,6 +15,20 @@ public interface NodeTransport extends Transport, AutoCloseable {
     void start(Consumer<Envelope> inbound);
 
     /**
+     * Like {@link #start(Consumer)}; under liveness LEASE the heartbeats read from lease log {@code log}
+     * go to {@code leases} instead, on the loop, in each log's order.
+     */
+    default void start(Consumer<Envelope> inbound, LeaseInbound leases) {
+        start(inbound);
+    }
+
+    /** Where heartbeats read from the lease logs go. */
+    @FunctionalInterface
+    interface LeaseInbound {
+        void accept(int log, Envelope envelope);
+    }
+
+    /**
      * Runs {@code callback} when the connection to the broker is lost while the node runs: the
      * broker then deletes the inbox, so the others will soon certify this node dead.
      */

@@ -216,7 +216,7 @@ public final class RegistryEngine implements GlobalNameRegistry {
     public void start() {
         try {
             transport.onConnectionLost(() -> runtime.execute(node::connectionLost));
-            transport.start(this::inbound);
+            transport.start(this::inbound, node::onLeaseHeartbeat);
             loop.run(node::start);
         } catch (RuntimeException e) {
             shutDown();

@@ -70,6 +70,7 @@ public final class LeaderStrategy implements RegistrationStrategy {
     private long knownEpoch;
 
     // ---- this node's own requests
+    private long toldOfNewerEpoch = Long.MIN_VALUE / 2;
     private long nextId = 1;
     private final Map<Long, Request> requests = new LinkedHashMap<>();
     private final Map<String, Request> registering = new HashMap<>();
@@ -452,6 +453,12 @@ public final class LeaderStrategy implements RegistrationStrategy {
             return !leading; // only the leader collects names; a cache learns owners when it asks
         } else if (body instanceof Heartbeat heartbeat) {
             if (heartbeat.leaderEpoch() > 0) {
+                if (heartbeat.leaderEpoch() < knownEpoch && !sender.equals(leader) && leader == null) {
+                    // it leads under an older epoch than one this node knew (a leader since dead, whose late heartbeat
+                    // came after it was heard): tell it, so it leads on under a newer one and everyone follows again
+                    // (BrokerPartitionSimulationTest seed 3889)
+                    tellOfNewerEpoch(sender);
+                }
                 adopt(sender, heartbeat.leaderEpoch());
             }
             return false;
@@ -678,6 +685,15 @@ public final class LeaderStrategy implements RegistrationStrategy {
 
     @Override
     public void released(String key) {
+    }
+
+    /** Sends {@code olderLeader} this node's sync, which carries the newer epoch it knows; at most once per suspect-after. */
+    private void tellOfNewerEpoch(NodeId olderLeader) {
+        long now = node.runtime().monotonicMillis();
+        if (now - toldOfNewerEpoch >= node.config().suspectAfter().toMillis()) {
+            toldOfNewerEpoch = now;
+            node.sendSync(olderLeader);
+        }
     }
 
     @Override

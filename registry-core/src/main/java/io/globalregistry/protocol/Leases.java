@@ -1,6 +1,8 @@
 package io.globalregistry.protocol;
 
 import io.globalregistry.membership.NodeId;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,21 +10,33 @@ import java.util.Map;
 
 /**
  * What one node knows of leases (docs/PROTOCOL.md, "Liveness"): its own, from the heartbeats it read
- * back, and when it last read each member's heartbeat. Times are this node's monotonic milliseconds.
+ * back from the lease logs, and when it last read each member's heartbeat in each log. Times are this
+ * node's monotonic milliseconds.
  *
- * <p>Under {@link RegistryConfig.Liveness#LEASE} heartbeats are read from one log in one order, and
- * the log hands an entry to its readers only once a majority of broker nodes stores it. So:
+ * <p>Under {@link RegistryConfig.Liveness#LEASE} every heartbeat goes to each of {@code logs} lease logs
+ * (RabbitMQ streams whose leaders sit on different broker nodes). Each log is read by every node in one
+ * order and hands an entry to its readers only once a majority of broker nodes stores it. So, with
+ * {@code quorum} = a majority of the logs:
  * <ul>
- *   <li>A heartbeat of ours sent at {@code s} and read back lets us act until {@code s + lease}. A
- *       lease held without a gap is the only right to act; one that lapsed ends the incarnation (the
- *       others may already have certified it dead).</li>
- *   <li>A member whose newest heartbeat we read at {@code r}, when we read back a heartbeat of ours
- *       sent after {@code r + takeover} with none of the member's in between, is certainly not acting:
- *       had it acted at {@code r + lease}, it would have held a heartbeat sent after {@code r} and read
- *       back before {@code r + lease}, which the log holds before ours, so we would have read it.</li>
+ *   <li>A heartbeat of ours sent at {@code s} and read back from log {@code j} makes us fresh in
+ *       {@code j} until {@code s + lease}. We may act while we are fresh in {@code quorum} logs. A lease
+ *       held without a gap is the only right to act; one that lapsed ends the incarnation (the others
+ *       may already have certified it dead).</li>
+ *   <li>A member whose newest heartbeat in log {@code j} we read at {@code r_j} cannot be fresh in
+ *       {@code j} at any time in {@code [r_j + lease, s_j]}, where {@code s_j} is the send time of a
+ *       heartbeat of ours read back from {@code j} with none of the member's before it: had it been, it
+ *       would have had a heartbeat sent after {@code r_j} and read back before {@code s_j}, which the
+ *       log holds before ours. If those intervals of {@code quorum} logs share an instant (their
+ *       {@code max r + takeover < min s}), the member was fresh in fewer than {@code quorum} logs then:
+ *       its lease lapsed, so it acts no more. It is dead.</li>
  * </ul>
- * Under {@link RegistryConfig.Liveness#BROKER} only the own lease is kept (for the checks where an
- * owner acts), {@code fence-after} from the send time of the newest heartbeat heard back.
+ * A reader cut off with a minority of broker nodes reads nothing of its own back, so it certifies
+ * nothing; a log whose leader is cut off stops for everyone until RabbitMQ moves it, but the others
+ * keep the leases (and the certificates) going.
+ *
+ * <p>Under {@link RegistryConfig.Liveness#BROKER} there is one log (the inbox) and only the own lease
+ * is kept, {@code fence-after} from the send time of the newest heartbeat heard back, for the checks
+ * where an owner acts.
  *
  * <p>Event-loop only, except {@link #validAt}, which any thread may call.
  */
@@ -33,23 +47,37 @@ final class Leases {
 
     private final long leaseMillis;
     private final long takeoverMillis;
+    private final int logs;
+    private final int quorum;
     private final Map<Long, Long> sentAt = new LinkedHashMap<>(64, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
             return size() > REMEMBERED;
         }
     };
-    private final Map<NodeId, Long> lastRead = new HashMap<>();
+    /** Per log: until when we are fresh in it; the send time of our newest heartbeat read back from it. */
+    private final long[] freshUntil;
+    private final long[] newestReadBack;
+    /** Per member, per log: when we read its newest heartbeat there. */
+    private final Map<NodeId, long[]> lastRead = new HashMap<>();
     private volatile long validUntil = Long.MIN_VALUE;
-    private boolean held;
-    private long newestReadBack = Long.MIN_VALUE;
 
-    Leases(long leaseMillis, long takeoverMillis) {
+    Leases(long leaseMillis, long takeoverMillis, int logs) {
         this.leaseMillis = leaseMillis;
         this.takeoverMillis = takeoverMillis;
+        this.logs = logs;
+        this.quorum = logs / 2 + 1;
+        this.freshUntil = new long[logs];
+        this.newestReadBack = new long[logs];
+        Arrays.fill(freshUntil, Long.MIN_VALUE);
+        Arrays.fill(newestReadBack, Long.MIN_VALUE);
     }
 
-    /** Our heartbeat stamped {@code hlc} was published at {@code now}. */
+    int logs() {
+        return logs;
+    }
+
+    /** Our heartbeat stamped {@code hlc} was published (to every log) at {@code now}. */
     void sent(long hlc, long now) {
         sentAt.put(hlc, now);
     }
@@ -61,14 +89,16 @@ final class Leases {
 
     /** Whether a lease was held and ran out before {@code now}: the incarnation must end. */
     boolean lapsed(long now) {
-        return held && now > validUntil;
+        return validUntil != Long.MIN_VALUE && now > validUntil;
     }
 
-    /** A heartbeat of ours sent at {@code sent} was read back: the lease runs until {@code sent + lease} at least. */
-    void extend(long sent) {
-        held = true;
-        newestReadBack = Math.max(newestReadBack, sent);
-        validUntil = Math.max(validUntil, sent + leaseMillis);
+    /** A heartbeat of ours sent at {@code sent} was read back from {@code log}. */
+    void extend(int log, long sent) {
+        newestReadBack[log] = Math.max(newestReadBack[log], sent);
+        freshUntil[log] = Math.max(freshUntil[log], sent + leaseMillis);
+        long[] sorted = freshUntil.clone();
+        Arrays.sort(sorted);
+        validUntil = Math.max(validUntil, sorted[logs - quorum]); // fresh in `quorum` logs until then
     }
 
     /** Whether this node may act as an owner at {@code now}. Any thread. */
@@ -81,30 +111,67 @@ final class Leases {
         return validUntil;
     }
 
-    /** Whether a heartbeat of ours sent after {@code since + takeover} was read back (the join waits for one). */
+    /**
+     * Whether heartbeats of ours sent after {@code since + takeover} were read back from a quorum of
+     * logs: any member acting since then has a heartbeat before one of them, so we know it (the join waits).
+     */
     boolean readBackSentAfter(long since) {
-        return newestReadBack > since + takeoverMillis;
+        int count = 0;
+        for (long sent : newestReadBack) {
+            if (sent != Long.MIN_VALUE && sent > since + takeoverMillis) {
+                count++;
+            }
+        }
+        return count >= quorum;
     }
 
-    /** We read a heartbeat of {@code member} at {@code now}. */
-    void read(NodeId member, long now) {
-        lastRead.put(member, now);
+    /** We read a heartbeat of {@code member} from {@code log} at {@code now}. */
+    void read(NodeId member, int log, long now) {
+        long[] reads = lastRead.computeIfAbsent(member, m -> filled(now));
+        reads[log] = Math.max(reads[log], now);
     }
 
     /**
-     * Which of {@code members} are certainly not acting, now that a heartbeat of ours sent at
-     * {@code sent} was read back. A member never read counts as read at {@code now}, the first time
-     * it is looked at (it was heard of no earlier than that, and this node read the log before).
+     * Which of {@code members} are certainly not acting, by what we read back so far. A member never
+     * read in a log counts as read there at {@code now} the first time it is looked at (it was heard of
+     * no earlier than that, and this node read the logs before).
      */
-    List<NodeId> expired(Iterable<NodeId> members, long sent, long now) {
-        List<NodeId> gone = new java.util.ArrayList<>();
+    List<NodeId> expired(Iterable<NodeId> members, long now) {
+        List<NodeId> gone = new ArrayList<>();
         for (NodeId member : members) {
-            long read = lastRead.computeIfAbsent(member, m -> now);
-            if (sent > read + takeoverMillis) {
+            long[] reads = lastRead.computeIfAbsent(member, m -> filled(now));
+            if (certified(reads)) {
                 gone.add(member);
             }
         }
         return gone;
+    }
+
+    /** Whether some {@code quorum} logs have {@code max(read) + takeover < min(newestReadBack)}. */
+    private boolean certified(long[] reads) {
+        for (int subset = 0; subset < (1 << logs); subset++) {
+            if (Integer.bitCount(subset) != quorum) {
+                continue;
+            }
+            long latestRead = Long.MIN_VALUE;
+            long earliestOwn = Long.MAX_VALUE;
+            for (int log = 0; log < logs; log++) {
+                if ((subset & (1 << log)) != 0) {
+                    latestRead = Math.max(latestRead, reads[log]);
+                    earliestOwn = Math.min(earliestOwn, newestReadBack[log]);
+                }
+            }
+            if (earliestOwn != Long.MIN_VALUE && latestRead + takeoverMillis < earliestOwn) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long[] filled(long now) {
+        long[] reads = new long[logs];
+        Arrays.fill(reads, now);
+        return reads;
     }
 
     /** {@code member} is gone: nothing more to keep. */

@@ -31,6 +31,12 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
                              SecurityConfig security, Duration fenceAfter, Strategy strategy,
                              Duration leaderRetry, Liveness liveness) {
 
+    /**
+     * {@link Liveness#LEASE}: how many lease logs (streams) every heartbeat goes to; a node acts while it
+     * is fresh in a majority of them, so one log whose leader is cut off or lost stops nobody.
+     */
+    public static final int LEASE_LOGS = 3;
+
     /** The default self-fencing delay: 1 s. */
     public static final Duration DEFAULT_FENCE_AFTER = Duration.ofSeconds(1);
     /** The default call timeout: 5 s. */

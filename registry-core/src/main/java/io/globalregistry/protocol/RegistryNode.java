@@ -65,6 +65,8 @@ public final class RegistryNode implements NodeContext {
     private final Map<SyncKey, PartialSync> partialSyncs = new HashMap<>();
     private final Map<NodeId, Long> syncRequested = new HashMap<>();
     private final Map<NodeId, Heartbeat> lastHeartbeat = new HashMap<>();
+    /** Under LEASE: the clock value of each member's newest heartbeat handled (each comes once per lease log). */
+    private final Map<NodeId, Long> newestHeartbeat = new HashMap<>();
     private final List<Runnable> waitingForJoin = new ArrayList<>();
     private final String strategyName;
     private final RateLimitedLog mismatchLog = new RateLimitedLog(LOG, Level.ERROR);
@@ -109,7 +111,7 @@ public final class RegistryNode implements NodeContext {
         }
         this.leaseRule = config.liveness() == RegistryConfig.Liveness.LEASE;
         this.leases = new Leases(leaseRule ? config.leaseMillis() : config.fenceAfter().toMillis(),
-                config.takeoverMillis());
+                config.takeoverMillis(), leaseRule ? RegistryConfig.LEASE_LOGS : 1);
     }
 
     /** Who is told of leader changes (strategy leader), on the loop. */
@@ -379,7 +381,11 @@ public final class RegistryNode implements NodeContext {
     @Override
     public void checkAlive(NodeId member, Consumer<Boolean> alive) {
         if (leaseRule) {
-            // LEASE: no broker node's answer certifies a death; the lease log does, as soon as it can (ownHeartbeat)
+            // LEASE: no broker node's answer certifies a death; the lease logs do, as soon as they can (ownHeartbeat).
+            // A node only heard of (e.g. named in another's sync) becomes a member, so they can certify it too.
+            if (!member.equals(self) && !membership.isDead(member) && !membership.isMember(member)) {
+                membership.heard(member, runtime.monotonicMillis());
+            }
             boolean isAlive = !membership.isDead(member);
             runtime.execute(() -> alive.accept(isAlive));
             return;
@@ -464,25 +470,56 @@ public final class RegistryNode implements NodeContext {
 
     // ---- messages ----------------------------------------------------------------------------
 
-    /** Handles one message from the transport. */
+    /** Handles one message from the transport (under LEASE, heartbeats come through {@link #onLeaseHeartbeat} only). */
     public void onMessage(Envelope envelope) {
         if (stopped || !config.cluster().equals(envelope.cluster())) {
             return;
         }
-        NodeId sender = envelope.sender();
-        if (sender.equals(self)) {
+        if (envelope.body() instanceof Heartbeat && leaseRule) {
+            return; // not from a lease log: proves nothing
+        }
+        if (envelope.sender().equals(self)) {
             if (envelope.body() instanceof Heartbeat) {
-                ownHeartbeat(envelope.hlc());
+                ownHeartbeat(0, envelope.hlc());
             }
             return;
         }
+        handle(envelope);
+    }
+
+    /**
+     * Under LEASE: a heartbeat read from lease log {@code log} (each heartbeat comes once from each log).
+     * Ours extends our lease in that log; a member's marks when we last read it there, and the first copy
+     * is handled like any heartbeat (membership, digest).
+     */
+    public void onLeaseHeartbeat(int log, Envelope envelope) {
+        if (stopped || !leaseRule || !config.cluster().equals(envelope.cluster())
+                || !(envelope.body() instanceof Heartbeat) || log < 0 || log >= leases.logs()) {
+            return;
+        }
+        NodeId sender = envelope.sender();
+        if (sender.equals(self)) {
+            ownHeartbeat(log, envelope.hlc());
+            return;
+        }
+        if (membership.isDead(sender)) {
+            return;
+        }
+        leases.read(sender, log, runtime.monotonicMillis());
+        Long newest = newestHeartbeat.get(sender);
+        if (newest != null && newest >= envelope.hlc()) {
+            return; // a copy from another log
+        }
+        newestHeartbeat.put(sender, envelope.hlc());
+        handle(envelope);
+    }
+
+    private void handle(Envelope envelope) {
+        NodeId sender = envelope.sender();
         if (membership.isDead(sender) || otherStrategy(envelope)) {
             return;
         }
         clock.receive(envelope.hlc());
-        if (leaseRule && envelope.body() instanceof Heartbeat) {
-            leases.read(sender, runtime.monotonicMillis());
-        }
         boolean isNew = membership.heard(sender, runtime.monotonicMillis());
         if (isNew && !(envelope.body() instanceof Hello)) {
             if (strategy.replicated()) {
@@ -525,7 +562,7 @@ public final class RegistryNode implements NodeContext {
      * that lapsed before ends the incarnation, and every member none of whose heartbeats came before
      * it for the takeover time is certified dead (docs/PROTOCOL.md, "Liveness").
      */
-    private void ownHeartbeat(long hlc) {
+    private void ownHeartbeat(int log, long hlc) {
         long now = runtime.monotonicMillis();
         Long sent = leases.sendTimeOf(hlc);
         if (sent == null) {
@@ -536,14 +573,14 @@ public final class RegistryNode implements NodeContext {
             return;
         }
         lastOwnHeartbeat = now;
-        leases.extend(sent);
+        leases.extend(log, sent);
         if (!leaseRule) {
             fenced = false; // heard through the broker again: its inbox exists, nobody took it for dead
             return;
         }
-        for (NodeId expired : leases.expired(List.copyOf(membership.memberIds()), sent, now)) {
-            LOG.info("{} certifies {} dead: none of its heartbeats came through the lease log for {} ms", self,
-                    expired, config.takeoverMillis());
+        for (NodeId expired : leases.expired(List.copyOf(membership.memberIds()), now)) {
+            LOG.info("{} certifies {} dead: none of its heartbeats came through {} of the {} lease logs for {} ms",
+                    self, expired, RegistryConfig.LEASE_LOGS / 2 + 1, RegistryConfig.LEASE_LOGS, config.takeoverMillis());
             memberGone(expired);
         }
     }
@@ -678,6 +715,7 @@ public final class RegistryNode implements NodeContext {
     private void memberGone(NodeId member) {
         membership.remove(member);
         leases.forget(member);
+        newestHeartbeat.remove(member);
         table.removeOwner(member);
         strategy.memberGone(member);
         syncRequested.remove(member);

@@ -2,6 +2,7 @@ package io.globalregistry.simulation;
 
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.NodeRuntime;
+import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.protocol.Transport;
 import io.globalregistry.wire.Envelope;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Random;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -26,9 +28,12 @@ import java.util.function.Consumer;
  * are lost; after {@code net_ticktime} each side forgets the records of the queues of the other side,
  * so a passive declare answers "gone" for a live node's inbox and an exclusive queue (the leader
  * queue) can be declared on both sides; what a {@link #heal} brings back depends on the
- * {@link PartitionHandling}. The lease log (the RabbitMQ stream) takes an entry only from a side
- * holding a majority of broker nodes and hands its entries to every reader on such a side in one
- * order, without loss or duplication; readers on a minority side read nothing until they are back.
+ * {@link PartitionHandling}. The lease logs (RabbitMQ streams, {@link RegistryConfig#LEASE_LOGS} of
+ * them, each led by its own broker node) take an entry only from a client whose broker node reaches the
+ * log's leader on a side holding a majority of broker nodes, and hand the entries to every reader on
+ * that side in one order, without loss or duplication; readers elsewhere read nothing until they are
+ * back. A log whose leader is cut off or killed stops until RabbitMQ moves its leader (after the
+ * partition is noticed, or a moment after a kill).
  * A node's process can also be {@link #pause}d (a GC pause, SIGSTOP): its events wait.
  *
  * <p>Single-threaded: events run one at a time in (time, sequence) order, so a seed replays exactly.
@@ -49,7 +54,9 @@ public final class SimulatedNetwork {
     private boolean split;
     /** The sides as the queue records were split (net_ticktime after the cut), until a merge. */
     private int[] recordSides = {0};
-    private final List<Envelope> log = new ArrayList<>();
+    private final List<List<Envelope>> logs = new ArrayList<>();
+    private int[] logLeader;
+    private boolean[] logMoving;
     private final Map<NodeId, Long> pausedUntil = new HashMap<>();
     private Consumer<NodeId> connectionClosed = node -> { };
     private long nowMicros;
@@ -60,6 +67,17 @@ public final class SimulatedNetwork {
 
     public SimulatedNetwork(long seed) {
         this.random = new Random(seed);
+        placeLogs();
+    }
+
+    private void placeLogs() {
+        logs.clear();
+        logLeader = new int[RegistryConfig.LEASE_LOGS];
+        logMoving = new boolean[RegistryConfig.LEASE_LOGS];
+        for (int j = 0; j < RegistryConfig.LEASE_LOGS; j++) {
+            logs.add(new ArrayList<>());
+            logLeader[j] = j % brokers; // RabbitMQ's balanced leader locator
+        }
     }
 
     /**
@@ -96,9 +114,9 @@ public final class SimulatedNetwork {
         boolean up = true;
         boolean processAlive = true;
         boolean isolated;
-        boolean leaseReader;
-        int cursor;
-        long lastLogDelivery;
+        BiConsumer<Integer, Envelope> leaseConsumer;
+        final int[] cursor = new int[RegistryConfig.LEASE_LOGS];
+        final long[] lastLogDelivery = new long[RegistryConfig.LEASE_LOGS];
 
         Inbox(Consumer<Envelope> consumer, int broker, int brokers) {
             this.consumer = consumer;
@@ -133,23 +151,26 @@ public final class SimulatedNetwork {
 
     /** Connects a node to broker node 0: its inbox now exists and receives messages. */
     public void attach(NodeId node, Consumer<Envelope> consumer) {
-        attach(node, consumer, 0, false);
+        attach(node, consumer, null, 0);
     }
 
     /**
      * Connects a node to broker node {@code broker}: its inbox exists there (and, unless the cluster is
-     * split, in every broker node's records). {@code leaseReader}: it reads the lease log, and its
-     * {@link Transport#heartbeat} goes there.
+     * split, in every broker node's records). {@code leaseConsumer} not null: it reads the lease logs
+     * (each heartbeat with its log), and its {@link Transport#heartbeat} goes to them.
      */
-    public void attach(NodeId node, Consumer<Envelope> consumer, int broker, boolean leaseReader) {
+    public void attach(NodeId node, Consumer<Envelope> consumer, BiConsumer<Integer, Envelope> leaseConsumer,
+                       int broker) {
         Inbox inbox = new Inbox(consumer, broker, brokers);
         if (split) {
             for (int b = 0; b < brokers; b++) {
                 inbox.known[b] = recordSides[b] == recordSides[broker];
             }
         }
-        inbox.leaseReader = leaseReader;
-        inbox.cursor = log.size();
+        inbox.leaseConsumer = leaseConsumer;
+        for (int j = 0; j < logs.size(); j++) {
+            inbox.cursor[j] = logs.get(j).size();
+        }
         inboxes.put(node, inbox);
     }
 
@@ -165,6 +186,7 @@ public final class SimulatedNetwork {
         this.side = new int[count];
         this.recordSides = new int[count];
         this.paused = new boolean[count];
+        placeLogs();
     }
 
     public int brokerCount() {
@@ -227,6 +249,29 @@ public final class SimulatedNetwork {
                 }
             }
         }
+        for (int j = 0; j < logLeader.length; j++) {
+            if (!majority(side[logLeader[j]])) {
+                moveLog(j, b -> majority(side[b]));
+            }
+        }
+    }
+
+    /** RabbitMQ elects another leader for log {@code j}, on a broker node {@code eligible}, a moment later. */
+    private void moveLog(int j, java.util.function.IntPredicate eligible) {
+        logMoving[j] = true;
+        at(nowMicros + 200_000 + random.nextInt(1_500_000), null, () -> {
+            List<Integer> candidates = new ArrayList<>();
+            for (int b = 0; b < brokers; b++) {
+                if (eligible.test(b)) {
+                    candidates.add(b);
+                }
+            }
+            if (!candidates.isEmpty()) {
+                logLeader[j] = candidates.get(random.nextInt(candidates.size()));
+            }
+            logMoving[j] = false;
+            pumpLog(j);
+        });
     }
 
     /** Whether some broker nodes cannot reach each other now. */
@@ -294,9 +339,14 @@ public final class SimulatedNetwork {
         }
     }
 
-    /** kill -9 of a broker node's process: its clients' connections close (they notice at once). */
+    /** kill -9 of a broker node's process: its clients' connections close (they notice at once), the logs it led move. */
     public void killBroker(int broker) {
         closeConnectionsOn(broker);
+        for (int j = 0; j < logLeader.length; j++) {
+            if (logLeader[j] == broker && brokers > 1) {
+                moveLog(j, b -> b != broker);
+            }
+        }
     }
 
     private void closeConnectionsOn(int broker) {
@@ -327,9 +377,11 @@ public final class SimulatedNetwork {
                 && !paused[to.broker];
     }
 
-    /** Whether the lease log takes entries from, and hands them to, clients of broker node {@code broker}. */
-    private boolean inMajority(int broker) {
-        return !paused[broker] && majority(side[broker]);
+    /** Whether lease log {@code j} takes entries from, and hands them to, clients of broker node {@code broker}. */
+    private boolean logReaches(int j, int broker) {
+        int leader = logLeader[j];
+        return !logMoving[j] && !paused[broker] && !paused[leader] && side[broker] == side[leader]
+                && majority(side[leader]);
     }
 
     /**
@@ -346,40 +398,50 @@ public final class SimulatedNetwork {
         return until != null && until > nowMicros;
     }
 
-    /** A heartbeat published to the lease log by {@code from}: appended after a delay if its side has a majority. */
+    /** A heartbeat published to the lease logs by {@code from}: appended to each, after a delay, if it reaches it. */
     private void appendToLog(NodeId from, Envelope envelope) {
         Inbox publisher = inboxes.get(from);
         if (publisher == null || !publisher.up || publisher.isolated) {
             return;
         }
-        long delay = random.nextDouble() < faults.lateProbability()
-                ? faults.maxDelayMicros() + (long) (random.nextDouble() * faults.lateMaxMicros())
-                : delay();
         int broker = publisher.broker;
-        at(nowMicros + delay, null, () -> {
-            if (inMajority(broker)) {
-                log.add(envelope);
-                pumpLog();
-            }
-        });
+        for (int j = 0; j < logs.size(); j++) {
+            int log = j;
+            long delay = random.nextDouble() < faults.lateProbability()
+                    ? faults.maxDelayMicros() + (long) (random.nextDouble() * faults.lateMaxMicros())
+                    : delay();
+            at(nowMicros + delay, null, () -> {
+                if (logReaches(log, broker)) {
+                    logs.get(log).add(envelope);
+                    pumpLog(log);
+                }
+            });
+        }
     }
 
-    /** Hands every reader on a majority side the log entries it has not read yet, in order. */
     private void pumpLog() {
+        for (int j = 0; j < logs.size(); j++) {
+            pumpLog(j);
+        }
+    }
+
+    /** Hands every reader that log {@code j} reaches the entries it has not read yet, in order. */
+    private void pumpLog(int j) {
+        List<Envelope> log = logs.get(j);
         for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
             Inbox inbox = entry.getValue();
-            if (!inbox.leaseReader || !inbox.up || inbox.isolated || !inMajority(inbox.broker)) {
+            if (inbox.leaseConsumer == null || !inbox.up || inbox.isolated || !logReaches(j, inbox.broker)) {
                 continue;
             }
             NodeId node = entry.getKey();
-            while (inbox.cursor < log.size()) {
-                Envelope next = log.get(inbox.cursor++);
-                long at = Math.max(nowMicros + delay(), inbox.lastLogDelivery);
-                inbox.lastLogDelivery = at;
+            while (inbox.cursor[j] < log.size()) {
+                Envelope next = log.get(inbox.cursor[j]++);
+                long at = Math.max(nowMicros + delay(), inbox.lastLogDelivery[j]);
+                inbox.lastLogDelivery[j] = at;
                 at(at, node, () -> {
                     if (inbox.up && !inbox.isolated) {
                         delivered++;
-                        inbox.consumer.accept(next);
+                        inbox.leaseConsumer.accept(j, next);
                     }
                 });
             }
@@ -510,7 +572,7 @@ public final class SimulatedNetwork {
 
             @Override
             public void heartbeat(Envelope envelope) {
-                if (inboxes.get(self).leaseReader) {
+                if (inboxes.get(self).leaseConsumer != null) {
                     appendToLog(self, envelope);
                 } else {
                     broadcast(envelope);

@@ -86,7 +86,9 @@ final class ClusterFixture implements AutoCloseable {
         }
         try (Connection connection = broker.newConnectionFactory().newConnection("test-cleanup");
              Channel channel = connection.createChannel()) {
-            channel.queueDelete(AmqpNames.leaseStream(cluster)); // durable, if a node used liveness lease
+            for (int log = 0; log < io.globalregistry.protocol.RegistryConfig.LEASE_LOGS; log++) {
+                channel.queueDelete(AmqpNames.leaseStream(cluster, log)); // durable, if a node used liveness lease
+            }
         } catch (Exception e) {
             // Qpid Broker-J answers 404 for a queue that is not there
         }

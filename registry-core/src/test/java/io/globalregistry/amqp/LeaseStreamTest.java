@@ -65,6 +65,7 @@ class LeaseStreamTest {
         final BlockingQueue<Envelope> received = new LinkedBlockingQueue<>();
         final Map<Integer, Long> receivedAtNanos = new ConcurrentHashMap<>();
         final AtomicInteger lostCalls = new AtomicInteger();
+        final AtomicInteger otherLogs = new AtomicInteger();
 
         Endpoint(Liveness liveness) {
             CachingConnectionFactory factory = new CachingConnectionFactory(rabbitFactory());
@@ -72,11 +73,19 @@ class LeaseStreamTest {
             transport.onConnectionLost(lostCalls::incrementAndGet);
             closeables.add(loop);
             closeables.add(transport);
-            transport.start(envelope -> {
+            java.util.function.Consumer<Envelope> inbound = envelope -> {
                 if (envelope.body() instanceof Heartbeat heartbeat) {
                     receivedAtNanos.put(heartbeat.owned(), System.nanoTime());
                 }
                 received.add(envelope);
+            };
+            // every heartbeat comes once from each lease log: these tests look at log 0's (logs 1 and 2 are alike)
+            transport.start(inbound, (log, envelope) -> {
+                if (log == 0) {
+                    inbound.accept(envelope);
+                } else {
+                    otherLogs.incrementAndGet();
+                }
             });
         }
 
@@ -115,7 +124,9 @@ class LeaseStreamTest {
         try (Connection connection = broker.newConnectionFactory().newConnection("test-cleanup");
              Channel channel = connection.createChannel()) {
             channel.exchangeDelete(AmqpNames.exchange(cluster));
-            channel.queueDelete(AmqpNames.leaseStream(cluster)); // durable: it would outlive the test
+            for (int log = 0; log < io.globalregistry.protocol.RegistryConfig.LEASE_LOGS; log++) {
+                channel.queueDelete(AmqpNames.leaseStream(cluster, log)); // durable: it would outlive the test
+            }
         }
     }
 
@@ -143,15 +154,15 @@ class LeaseStreamTest {
 
         assertThat(RegistryConfig.defaults(cluster).liveness()).isEqualTo(Liveness.AUTO);
         assertThat(node.transport().liveness()).isEqualTo(Liveness.LEASE);
-        assertThat(node.transport().leaseStream()).isEqualTo("global-registry." + cluster + ".lease");
+        assertThat(node.transport().leaseStreams().get(0)).isEqualTo("global-registry." + cluster + ".lease.0");
         withChannel(channel -> {
             // exists, durable, with the arguments every node declares it with
-            channel.queueDeclare(node.transport().leaseStream(), true, false, false, LeaseStream.arguments());
+            channel.queueDeclare(node.transport().leaseStreams().get(0), true, false, false, LeaseStream.arguments());
         });
         Map<String, Object> classic = new HashMap<>(LeaseStream.arguments());
         classic.put("x-queue-type", "classic");
         assertThatThrownBy(() -> withChannel(channel ->
-                channel.queueDeclare(node.transport().leaseStream(), true, false, false, classic)))
+                channel.queueDeclare(node.transport().leaseStreams().get(0), true, false, false, classic)))
                 .satisfies(e -> assertThat(BrokerErrors.channelCloseCode(e)).isEqualTo(406))
                 .satisfies(e -> assertThat(BrokerErrors.describe(e)).contains("x-queue-type").contains("stream"));
     }
@@ -183,15 +194,18 @@ class LeaseStreamTest {
         assertThat(b.heartbeatsReceived()).isEqualTo(expected);
         assertThat(a.received).allMatch(e -> e.sender().equals(a.id));
         for (Endpoint e : List.of(a, b)) {
-            LeaseStream reader = e.transport.leaseStreamReader();
+            LeaseStream reader = e.transport.leaseStreamReader(0);
             assertThat(reader.delivered()).isEqualTo(count); // all from the stream: none came through the inbox
             assertThat(reader.gaps()).isZero();
             assertThat(reader.dropped()).isZero();
             assertThat(e.rejected.total()).isZero();
         }
         assertThat(a.transport.leaseStreamOffset()).isEqualTo(b.transport.leaseStreamOffset()).isNotNegative();
-        assertThat(a.transport.publishedMessages(MessageType.HEARTBEAT)).isEqualTo(count);
-        assertThat(a.transport.publishedBroadcasts(MessageType.HEARTBEAT)).isEqualTo(count);
+        // one publish to each lease log, each read by every node; every log delivered each heartbeat to both
+        assertThat(a.transport.publishedMessages(MessageType.HEARTBEAT)).isEqualTo((long) count * RegistryConfig.LEASE_LOGS);
+        assertThat(a.transport.publishedBroadcasts(MessageType.HEARTBEAT)).isEqualTo((long) count * RegistryConfig.LEASE_LOGS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.otherLogs.get() == count * (RegistryConfig.LEASE_LOGS - 1)
+                && b.otherLogs.get() == count * (RegistryConfig.LEASE_LOGS - 1));
     }
 
     @Test
@@ -208,7 +222,7 @@ class LeaseStreamTest {
         assertThat(a.received.poll(5, TimeUnit.SECONDS).body()).isEqualTo(new SyncRequest());
         assertThat(b.received.poll(300, TimeUnit.MILLISECONDS)).isNull();
         assertThat(a.received).isEmpty();
-        assertThat(b.transport.leaseStreamReader().delivered()).isZero();
+        assertThat(b.transport.leaseStreamReader(0).delivered()).isZero();
     }
 
     @Test
@@ -220,9 +234,9 @@ class LeaseStreamTest {
 
         assertThat(b.received.poll(5, TimeUnit.SECONDS).body()).isEqualTo(new Heartbeat(1, 1));
         assertThat(a.received.poll(5, TimeUnit.SECONDS).body()).isEqualTo(new Heartbeat(1, 1));
-        assertThat(a.transport.leaseStreamReader()).isNull();
-        assertThatThrownBy(() -> withChannel(channel -> channel.queueDeclarePassive(AmqpNames.leaseStream(cluster))))
-                .satisfies(e -> assertThat(BrokerErrors.isQueueGone(e, AmqpNames.leaseStream(cluster))).isTrue());
+        assertThat(a.transport.leaseStreamReader(0)).isNull();
+        assertThatThrownBy(() -> withChannel(channel -> channel.queueDeclarePassive(AmqpNames.leaseStream(cluster, 0))))
+                .satisfies(e -> assertThat(BrokerErrors.isQueueGone(e, AmqpNames.leaseStream(cluster, 0))).isTrue());
     }
 
     @Test
@@ -233,9 +247,9 @@ class LeaseStreamTest {
 
         withChannel(channel -> {
             // a valid message of another type, then one the codec rejects (unknown type)
-            channel.basicPublish("", AmqpNames.leaseStream(cluster), new AMQP.BasicProperties.Builder()
+            channel.basicPublish("", AmqpNames.leaseStream(cluster, 0), new AMQP.BasicProperties.Builder()
                     .type(sync.type()).contentType(sync.contentType()).headers(sync.headers()).build(), sync.body());
-            channel.basicPublish("", AmqpNames.leaseStream(cluster), new AMQP.BasicProperties.Builder()
+            channel.basicPublish("", AmqpNames.leaseStream(cluster, 0), new AMQP.BasicProperties.Builder()
                     .type("no-such-type").contentType(sync.contentType()).headers(sync.headers()).build(), sync.body());
         });
         a.heartbeat(1);
@@ -243,9 +257,9 @@ class LeaseStreamTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> b.received.size() == 1 && a.received.size() == 1);
         assertThat(b.received.peek().body()).isEqualTo(new Heartbeat(1, 1));
         for (Endpoint e : List.of(a, b)) {
-            assertThat(e.transport.leaseStreamReader().dropped()).isEqualTo(1);
+            assertThat(e.transport.leaseStreamReader(0).dropped()).isEqualTo(1);
             assertThat(e.rejected.total()).isEqualTo(1);
-            assertThat(e.transport.leaseStreamReader().gaps()).isZero();
+            assertThat(e.transport.leaseStreamReader(0).gaps()).isZero();
         }
     }
 
@@ -297,7 +311,7 @@ class LeaseStreamTest {
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> b.received.size() == 20);
 
-        b.transport.leaseStreamReader().cancelForTest();
+        b.transport.leaseStreamReader(0).cancelForTest();
         for (int i = 20; i < 60; i++) {
             a.heartbeat(i); // published while b subscribes again
         }
@@ -305,7 +319,7 @@ class LeaseStreamTest {
         List<Integer> expected = IntStream.range(0, 60).boxed().collect(Collectors.toList());
         await().atMost(Duration.ofSeconds(10)).until(() -> b.received.size() >= 60);
         Thread.sleep(200); // nothing more may come
-        LeaseStream reader = b.transport.leaseStreamReader();
+        LeaseStream reader = b.transport.leaseStreamReader(0);
         System.out.printf("[lease] after a cancel: %d resubscription(s), %d entries delivered again and skipped%n",
                 reader.resubscriptions(), reader.skipped());
         assertThat(b.heartbeatsReceived()).isEqualTo(expected);
@@ -321,7 +335,7 @@ class LeaseStreamTest {
         a.heartbeat(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> a.received.size() == 1);
 
-        withChannel(channel -> channel.queueDelete(AmqpNames.leaseStream(cluster))); // the broker cancels the consumer
+        withChannel(channel -> channel.queueDelete(AmqpNames.leaseStream(cluster, 0))); // the broker cancels the consumer
 
         await().atMost(Duration.ofSeconds(5)).until(() -> a.lostCalls.get() == 1);
         Thread.sleep(200);
@@ -332,12 +346,12 @@ class LeaseStreamTest {
     void declareWhenTheStreamHasOtherArgumentsShouldFailSayingWhatToDelete() throws Exception {
         Map<String, Object> other = new HashMap<>(LeaseStream.arguments());
         other.put("x-max-age", "2h");
-        withChannel(channel -> channel.queueDeclare(AmqpNames.leaseStream(cluster), true, false, false, other));
+        withChannel(channel -> channel.queueDeclare(AmqpNames.leaseStream(cluster, 0), true, false, false, other));
 
         assertThatThrownBy(() -> new Endpoint(Liveness.LEASE))
                 .isInstanceOf(RegistryException.class)
                 .hasMessageContaining("delete it")
-                .hasMessageContaining("rabbitmqctl delete_queue " + AmqpNames.leaseStream(cluster))
+                .hasMessageContaining("rabbitmqctl delete_queue " + AmqpNames.leaseStream(cluster, 0))
                 .hasMessageContaining("x-max-age");
     }
 

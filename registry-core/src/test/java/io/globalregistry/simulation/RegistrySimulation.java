@@ -215,7 +215,10 @@ final class RegistrySimulation {
         network.attach(id, envelope -> {
             log(id + " <- " + envelope.sender() + " " + envelope.body());
             node.onMessage(envelope);
-        }, broker, leaseRule());
+        }, leaseRule() ? (log, envelope) -> {
+            log(id + " <- log " + log + ": " + envelope.sender() + " " + envelope.body());
+            node.onLeaseHeartbeat(log, envelope);
+        } : null, broker);
         network.at(network.nowMicros(), id, node::start);
         log("start " + id + " on broker " + broker + " skew " + skew + " ms");
         return id;

@@ -67,14 +67,31 @@ public final class TestBroker {
         return instance;
     }
 
-    private static TestBroker resolve() {
-        TestBroker configured = new TestBroker(Kind.RABBITMQ,
+    /**
+     * The broker resolved in this JVM so far, or {@code null} if {@link #get()} was not called yet
+     * or failed; never resolves (so never probes, never starts the embedded broker).
+     */
+    static synchronized TestBroker resolvedOrNull() {
+        return instance;
+    }
+
+    /**
+     * The RabbitMQ address the settings name, without probing it: what {@link #get()} tries first.
+     *
+     * @throws IllegalStateException if the port setting is not a number
+     */
+    static TestBroker configured() {
+        return new TestBroker(Kind.RABBITMQ,
                 setting("localhost", "spring.rabbitmq.host", "SPRING_RABBITMQ_HOST"),
                 port(setting("5672", "spring.rabbitmq.port", "SPRING_RABBITMQ_PORT")),
                 setting("guest", "spring.rabbitmq.username", "SPRING_RABBITMQ_USERNAME"),
                 setting("guest", "spring.rabbitmq.password", "SPRING_RABBITMQ_PASSWORD"),
                 setting("/", "spring.rabbitmq.virtual-host", "SPRING_RABBITMQ_VIRTUAL_HOST",
                         "SPRING_RABBITMQ_VIRTUALHOST"));
+    }
+
+    private static TestBroker resolve() {
+        TestBroker configured = configured();
         String address = configured.host + ":" + configured.port;
         Exception probeFailure = configured.probe();
         if (probeFailure == null) {

@@ -1,0 +1,67 @@
+package io.globalregistry.amqp;
+
+import com.rabbitmq.client.Channel;
+import io.globalregistry.engine.NodeTransport.LeaseInbound;
+import io.globalregistry.membership.NodeId;
+import io.globalregistry.protocol.NodeRuntime;
+import io.globalregistry.protocol.RegistryConfig;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+/**
+ * Liveness {@code lease} on the AMQP transport: the cluster's {@link RegistryConfig#LEASE_LOGS} lease
+ * logs, RabbitMQ streams {@code global-registry.<cluster>.lease.<j>} declared with the {@code balanced}
+ * leader locator, so their leaders sit on different broker nodes of a cluster and one broker node lost
+ * or cut off stops one log, not the leases (docs/PROTOCOL.md, "Liveness"). Every heartbeat goes to each;
+ * each is read by its own {@link LeaseStream}, whose heartbeats go to the node tagged with the log.
+ */
+final class LeaseLogs {
+
+    private final List<String> names;
+    private final List<LeaseStream> readers = new CopyOnWriteArrayList<>();
+
+    LeaseLogs(String cluster) {
+        this.names = IntStream.range(0, RegistryConfig.LEASE_LOGS).mapToObj(log -> AmqpNames.leaseStream(cluster, log))
+                .toList();
+    }
+
+    /** The streams' names, log 0 first. */
+    List<String> names() {
+        return names;
+    }
+
+    /** Declares every stream (see {@link LeaseStream#declare}). */
+    void declare(Supplier<Channel> opener, String virtualHost) {
+        for (String name : names) {
+            LeaseStream.declare(opener, name, virtualHost);
+        }
+    }
+
+    /** Starts reading every stream from its next entry; returns once each is consumed. */
+    void start(Supplier<Channel> opener, NodeId self, InboxListener reader, NodeRuntime runtime, LeaseInbound inbound,
+               Runnable lost, ExecutorService resubscriber) {
+        for (int log = 0; log < names.size(); log++) {
+            int from = log;
+            LeaseStream stream = new LeaseStream(opener, self, names.get(log), reader, runtime,
+                    envelope -> inbound.accept(from, envelope), lost, resubscriber);
+            stream.start();
+            readers.add(stream);
+        }
+    }
+
+    /** The reader of log {@code log}, once started; else null. */
+    LeaseStream reader(int log) {
+        return log < readers.size() ? readers.get(log) : null;
+    }
+
+    void close() {
+        readers.forEach(LeaseStream::close);
+    }
+
+    void abort() {
+        readers.forEach(LeaseStream::abort);
+    }
+}
