@@ -31,8 +31,10 @@ import com.rabbitmq.client.ConnectionFactory;
  * {@code META-INF/services/org.junit.platform.launcher.LauncherSessionListener}, so it runs in every
  * test JVM that has this module on its class path (the surefire fork of each module), when the
  * outermost launcher session opens (leftovers of a crashed or killed run) and when it closes. It does
- * not run in the JVMs the multi-JVM tests start: those run a {@code main} class on the sample app's
- * runtime class path, without this module and without a JUnit launcher.
+ * not run in the JVMs the multi-JVM tests start ({@code LeaderFailoverTest}, {@code SampleAppClusterTests},
+ * {@code SampleNodes}): they get the test JVM's {@code java.class.path}, this module included, but run a
+ * {@code main} class ({@code LeaderNodeProcess}, {@code SampleApplication}) and never create a JUnit
+ * launcher, and only a launcher loads {@link LauncherSessionListener}s.
  *
  * <h2>Which queues</h2>
  * A queue is deleted only if all of these hold:
@@ -177,9 +179,11 @@ public final class LeaseStreamJanitor implements LauncherSessionListener {
         }
         List<Queue> queues = parse(run(List.of(rabbitmqctl.toString(), "-q", "list_queues", "-p", broker.virtualHost(),
                 "--no-table-headers", "name", "consumers")));
-        long leases = queues.stream().filter(q -> LEASE_STREAM.matcher(q.name()).matches()).count();
+        long others = queues.stream()
+                .filter(q -> LEASE_STREAM.matcher(q.name()).matches() && !isTestLeaseStream(q.name())).count();
         List<String> names = deletable(queues);
-        String kept = (leases - names.size()) + " other lease stream(s) kept";
+        long inUse = queues.stream().filter(q -> q.consumers() > 0 && isTestLeaseStream(q.name())).count();
+        String kept = "kept " + inUse + " in use and " + others + " not of a test cluster";
         if (names.isEmpty()) {
             return "no test lease stream to delete among " + queues.size() + " queue(s) in vhost "
                     + broker.virtualHost() + ", " + kept;
