@@ -22,7 +22,7 @@ class LivenessChoiceTest {
             LivenessChoice choice = LivenessChoice.resolve(Liveness.AUTO, server("RabbitMQ", version), "shop");
             assertThat(choice.liveness()).as(version).isEqualTo(Liveness.LEASE);
             assertThat(choice.logLine()).isEqualTo("liveness=lease: RabbitMQ " + version
-                    + " has streams; heartbeats go to stream global-registry.shop.lease");
+                    + " has streams; heartbeats go to streams global-registry.shop.lease.{0..2}");
         }
     }
 
