@@ -208,14 +208,19 @@ final class LeaseStream {
         return resubscriptions.get();
     }
 
+    /** Ends reading for good; the subscription there was, if any. */
+    private Subscription detach() {
+        closed = true;
+        synchronized (lock) {
+            Subscription subscription = current;
+            current = null;
+            return subscription;
+        }
+    }
+
     /** Stops reading: cancels the consumer and closes its channel (nothing is handed on after it returns). */
     void close() {
-        closed = true;
-        Subscription subscription;
-        synchronized (lock) {
-            subscription = current;
-            current = null;
-        }
+        Subscription subscription = detach();
         if (subscription != null) {
             AmqpTransport.closeQuietly(subscription.channel);
         }
@@ -223,12 +228,7 @@ final class LeaseStream {
 
     /** Cuts the channel without a word (a crash). */
     void abort() {
-        closed = true;
-        Subscription subscription;
-        synchronized (lock) {
-            subscription = current;
-            current = null;
-        }
+        Subscription subscription = detach();
         if (subscription != null) {
             try {
                 subscription.channel.abort();

@@ -144,21 +144,8 @@ class BrokerClusterTests {
             Node survivor = nodes.get((owner + 1) % 3);
             long stopped = System.nanoTime();
             SampleNodes.signal(hung, "STOP");
-            long served = -1;
-            String servedBy = null;
-            while (millisSince(stopped) < 15_000) {
-                try {
-                    JsonNode body = apps.json(apps.get(survivor, "/demo/next", Duration.ofSeconds(6)).body());
-                    if (body.has("servedBy") && !body.get("servedBy").asString().equals(hung.name())) {
-                        served = millisSince(stopped);
-                        servedBy = body.get("servedBy").asString();
-                        break;
-                    }
-                } catch (java.io.IOException | RuntimeException notYet) {
-                    // the call may time out while the owner hangs
-                }
-                Thread.sleep(50);
-            }
+            String servedBy = awaitServedByAnotherThan(apps, survivor, hung.name(), Duration.ofSeconds(15));
+            long served = servedBy == null ? -1 : millisSince(stopped);
             Thread.sleep(2_000); // kept stopped a while after the takeover
             long resumedWall = System.currentTimeMillis();
             SampleNodes.signal(hung, "CONT");
@@ -245,21 +232,8 @@ class BrokerClusterTests {
             long killedOwners = System.nanoTime();
             brokers.kill(owner);
             Node reader = nodes.get(victim);
-            long servedAgain = -1;
-            String newOwner = null;
-            while (millisSince(killedOwners) < 20_000) {
-                try {
-                    JsonNode body = apps.json(apps.get(reader, "/demo/next", Duration.ofSeconds(6)).body());
-                    if (body.has("servedBy") && !body.get("servedBy").asString().equals(nodes.get(owner).name())) {
-                        servedAgain = millisSince(killedOwners);
-                        newOwner = body.get("servedBy").asString();
-                        break;
-                    }
-                } catch (java.io.IOException | RuntimeException notYet) {
-                    // waiting for the new owner
-                }
-                Thread.sleep(50);
-            }
+            String newOwner = awaitServedByAnotherThan(apps, reader, nodes.get(owner).name(), Duration.ofSeconds(20));
+            long servedAgain = newOwner == null ? -1 : millisSince(killedOwners);
             System.out.println("[broker kill] broker node of " + nodes.get(victim).name() + " killed: it rejoined through"
                     + " another broker node and saw the singleton again after " + moved + " ms; names of the other"
                     + " nodes that moved or vanished meanwhile: " + movedNames.size() + "; then the broker node of the"
@@ -292,6 +266,27 @@ class BrokerClusterTests {
             apps.awaitServing(node, Duration.ofSeconds(90));
         }
         return nodes;
+    }
+
+    /**
+     * Polls {@code reader}'s {@code /demo/next} every 50 ms until a node other than {@code old} serves it;
+     * returns that node's name, or null after {@code timeout}. A call may time out while the old owner hangs.
+     */
+    private static String awaitServedByAnotherThan(SampleNodes apps, Node reader, String old, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                JsonNode body = apps.json(apps.get(reader, "/demo/next", Duration.ofSeconds(6)).body());
+                if (body.has("servedBy") && !body.get("servedBy").asString().equals(old)) {
+                    return body.get("servedBy").asString();
+                }
+            } catch (java.io.IOException | RuntimeException notYet) {
+                // not served yet
+            }
+            Thread.sleep(50);
+        }
+        return null;
     }
 
     /** Every node's view of the singleton, read in parallel. */
