@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 
 class NameCodecTest {
@@ -56,7 +57,9 @@ class NameCodecTest {
     }
 
     @Property
-    void mapKeyOrderNeverChangesTheName(@ForAll @Size(max = 8) Map<String, Integer> map) {
+    void mapKeyOrderNeverChangesTheName(@ForAll @Size(max = 8) Map<@StringLength(max = 16) String, Integer> map) {
+        // keys bounded so the name stays under the 1,024-character limit even with every character escaped
+        // (unbounded keys made this property fail now and then with InvalidNameException)
         List<Map.Entry<String, Integer>> entries = new ArrayList<>(map.entrySet());
         Collections.reverse(entries);
         Map<String, Object> reversed = new LinkedHashMap<>();
