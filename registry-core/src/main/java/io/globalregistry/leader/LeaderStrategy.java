@@ -12,6 +12,7 @@ import io.globalregistry.protocol.NameTable;
 import io.globalregistry.protocol.NodeContext;
 import io.globalregistry.protocol.NodeRuntime.Cancellable;
 import io.globalregistry.protocol.RegistrationStrategy;
+import io.globalregistry.protocol.RegistryConfig.Liveness;
 import io.globalregistry.wire.Envelope;
 import io.globalregistry.wire.Message;
 import io.globalregistry.wire.Message.Heartbeat;
@@ -78,6 +79,10 @@ public final class LeaderStrategy implements RegistrationStrategy {
     private final Map<String, Long> wanted = new HashMap<>();
 
     private final boolean rebuild;
+    /** Liveness LEASE: leadership follows the lease logs (see {@link #electionCheck}), not the leader queue. */
+    private final boolean leaseElection;
+    private Cancellable electionTimer;
+    private boolean halted;
 
     public LeaderStrategy(NodeContext node) {
         this(node, true);
@@ -86,6 +91,7 @@ public final class LeaderStrategy implements RegistrationStrategy {
     private LeaderStrategy(NodeContext node, boolean rebuild) {
         this.node = node;
         this.rebuild = rebuild;
+        this.leaseElection = node.config().liveness() == Liveness.LEASE;
     }
 
     /**
@@ -127,7 +133,60 @@ public final class LeaderStrategy implements RegistrationStrategy {
 
     @Override
     public void start() {
-        node.contendForLeadership(this::elected, this::deposed);
+        if (leaseElection) {
+            electionCheck();
+        } else {
+            node.contendForLeadership(this::elected, this::deposed);
+        }
+    }
+
+    /**
+     * Liveness LEASE (PROTOCOL.md "Leader", step 1): on a broker cluster an exclusive queue is no lease (each
+     * side of a partition may grant it, and a hung holder keeps it until the broker drops its connection), so
+     * here the leader is chosen from what the lease logs say. Every heartbeat interval a node that does not
+     * lead, knows no leader alive (none followed, or the one it followed certified dead by the logs), and is
+     * first in line (no member it has not seen certified dead has a smaller node id) leads. A live leader is
+     * never displaced by a member earlier in line that joins later; two nodes that lead at once (their views
+     * differed) settle by epoch: the older one follows the newer and, following a live leader, does not
+     * contend again. Safety does not rest on this choice: a leader answers only once rebuilt and while its
+     * lease runs.
+     */
+    private void electionCheck() {
+        if (halted) {
+            return;
+        }
+        leadIfFirstInLine();
+        electionTimer = node.runtime().schedule(node.config().heartbeatInterval().toMillis(), this::electionCheck);
+    }
+
+    private void leadIfFirstInLine() {
+        if (!halted && !leading && (leader == null || node.membership().isDead(leader)) && firstInLine()) {
+            elected();
+        }
+    }
+
+    /** Whether no member that is not certified dead has a node id before this node's. */
+    private boolean firstInLine() {
+        for (NodeId member : node.membership().memberIds()) {
+            if (member.compareTo(node.self()) < 0 && !node.membership().isDead(member)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** To the leader: the leader queue, or under {@code LEASE} the inbox of the leader this node follows. */
+    private void toLeader(Message message, Runnable onReturned) {
+        if (!leaseElection) {
+            node.sendToLeader(message, onReturned);
+            return;
+        }
+        NodeId to = leader;
+        if (to == null || to.equals(node.self())) {
+            onReturned.run(); // nobody known leads (or this node just stepped down): asked again after leader-retry
+        } else {
+            node.send(to, message, onReturned);
+        }
     }
 
     @Override
@@ -268,6 +327,10 @@ public final class LeaderStrategy implements RegistrationStrategy {
 
     @Override
     public void halt(String why) {
+        halted = true;
+        if (electionTimer != null) {
+            electionTimer.cancel();
+        }
         stepDown();
         for (Request request : List.copyOf(requests.values())) {
             forget(request);
@@ -336,7 +399,7 @@ public final class LeaderStrategy implements RegistrationStrategy {
             } // else becomeReady sends it
             return;
         }
-        node.sendToLeader(new Resolve(request.name.key(), request.id, request.register, request.watch),
+        toLeader(new Resolve(request.name.key(), request.id, request.register, request.watch),
                 () -> returned(request));
     }
 
@@ -594,7 +657,9 @@ public final class LeaderStrategy implements RegistrationStrategy {
         if (leading) {
             LOG.warn("{} stops leading cluster {}: {} leads with a newer epoch", node.self(), node.config().cluster(), from);
             stepDown();
-            node.resignLeadership(); // two holders of the leader queue: split queue records on a broker cluster
+            if (!leaseElection) {
+                node.resignLeadership(); // two holders of the leader queue: split queue records on a broker cluster
+            }
         }
         LOG.debug("{} follows leader {} (epoch {}), previously {}", node.self(), from, fromEpoch, previous);
         node.leaderChanged(from);
@@ -610,7 +675,7 @@ public final class LeaderStrategy implements RegistrationStrategy {
         wanted.values().removeIf(until -> until < now);
         for (String key : wanted.keySet()) {
             if (table().lookup(key) == null && !lookingUp.containsKey(key)) {
-                node.sendToLeader(new Resolve(key, 0, false, true), NOTHING);
+                toLeader(new Resolve(key, 0, false, true), NOTHING);
             }
         }
     }
@@ -707,6 +772,9 @@ public final class LeaderStrategy implements RegistrationStrategy {
         }
         if (leading && awaiting.remove(member)) {
             checkReady();
+        }
+        if (electionTimer != null) {
+            leadIfFirstInLine(); // the leader, or a member earlier in line, is gone: no need to wait for the timer
         }
     }
 }

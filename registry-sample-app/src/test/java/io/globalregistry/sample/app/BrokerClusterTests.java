@@ -29,9 +29,10 @@ import tools.jackson.databind.JsonNode;
  *       operator then restarts it, as RabbitMQ's documentation says to). Sampled every 250 ms: never two
  *       nodes hold {@code sequence} LOCAL, never two ticks of the singleton in one second; after the heal
  *       every node agrees on one owner. Time to fence, to take over and to converge printed.</li>
- *   <li>A hung owner (SIGSTOP, kept stopped): a survivor serves the singleton within 5 s; after SIGCONT
+ *   <li>A hung owner, for both strategies (under {@code leader} the singleton runs on the leader, so it is the
+ *       leader that hangs) (SIGSTOP, kept stopped): a survivor serves the singleton within 5 s; after SIGCONT
  *       the old owner runs no scheduled task; then two pauses of 4 s, never two nodes active.</li>
- *   <li>A broker node killed (kill -9 of its beam): the node on it moves to another broker node and
+ *   <li>A broker node killed (kill -9 of its beam; strategy claim): the node on it moves to another broker node and
  *       rejoins; names of the nodes on the other broker nodes never move; then the owner's broker node is
  *       killed and the singleton is served again. Figures printed.</li>
  * </ul>
@@ -64,13 +65,15 @@ class BrokerClusterTests {
         partitionRuns("ignore");
     }
 
+    /**
+     * One run per strategy, each on a broker cluster of its own: a second run on the same one, started seconds
+     * after an autoheal had restarted the losing side, saw its new lease streams stall for ~10 s (every node's
+     * lease lapsed 2 s after it started; each rejoined), twice in two tries; under pause_minority once in two.
+     */
     private void partitionRuns(String mode) throws Exception {
-        try (RabbitCluster brokers = RabbitCluster.start(RabbitCluster.Options.nodes(3).partitionHandling(mode)
-                .netTicktimeSeconds(10))) {
-            // the leader strategy's partition runs are left out: its non-leaders' caches are empty until they look a
-            // name up, so this test's agreement check (every endpoint names the owner) never holds for it, and its
-            // takeover waits for RabbitMQ to free the exclusive leader queue (net_ticktime); see the issue notes
-            for (String strategy : List.of("claim")) {
+        for (String strategy : List.of(System.getProperty("bct.strategies", "claim,leader").split(","))) {
+            try (RabbitCluster brokers = RabbitCluster.start(RabbitCluster.Options.nodes(3).partitionHandling(mode)
+                    .netTicktimeSeconds(10))) {
                 partitionRun(brokers, mode, strategy);
             }
         }
@@ -116,13 +119,21 @@ class BrokerClusterTests {
                 brokers.start(owner);
             }
             long converged = awaitAgreement(apps, nodes, healed, Duration.ofSeconds(60));
+            // pause_minority and autoheal restart the cut-off (losing) side's rabbit application some seconds after
+            // the heal, which drops the connections of the nodes on it: agreement again once the cluster is whole
+            // (and the next run starts on a whole cluster: one started during that restart saw every lease lapse)
+            brokers.awaitSettled(Duration.ofSeconds(120));
+            long whole = millisSince(healed);
+            long agreedWhole = awaitAgreement(apps, nodes, healed, Duration.ofSeconds(60));
             Map<Long, TreeSet<String>> ticks = SampleNodes.ticksBySecond(nodes);
             List<Long> sharedSeconds = ticks.entrySet().stream().filter(e -> e.getValue().size() > 1)
                     .map(Map.Entry::getKey).toList();
             String line = label + " owner " + oldOwner + " cut off " + PARTITION.toSeconds() + " s: it stopped holding "
                     + SEQUENCE + " after " + fenced + " ms, " + "a new owner held it after " + tookOver + " ms;"
                     + " samples with two LOCAL owners: " + doubles + " (every " + SAMPLE.toMillis() + " ms);"
-                    + whileSplit + " one owner agreed by all " + converged + " ms after the heal; ticks in "
+                    + whileSplit + " one owner agreed by all " + converged + " ms after the heal; the broker cluster whole"
+                    + " again (every node running, no partition listed) " + whole + " ms after the heal, one owner agreed"
+                    + " then " + agreedWhole + " ms after the heal; ticks in "
                     + ticks.size() + " seconds, shared by two nodes in " + sharedSeconds.size();
             figures.add(line);
             System.out.println(line);
@@ -130,15 +141,27 @@ class BrokerClusterTests {
             assertThat(sharedSeconds).as(label + " seconds in which two nodes ticked").isEmpty();
             assertThat(tookOver).as(label + " a node on the majority side took over").isPositive();
             assertThat(converged).as(label + " one owner agreed after the heal").isNotNegative();
+            assertThat(agreedWhole).as(label + " one owner agreed once the broker cluster was whole").isNotNegative();
         }
     }
 
     @Test
     void hungOwnerShouldBeReplacedWithinFiveSecondsAndActNoMoreAfterItResumes() throws Exception {
+        hungOwner("claim");
+    }
+
+    /** Strategy leader: the singleton runs on the leader, so the hung owner is the hung leader. */
+    @Test
+    void hungLeaderShouldBeReplacedWithinFiveSecondsAndActNoMoreAfterItResumes() throws Exception {
+        hungOwner("leader");
+    }
+
+    private void hungOwner(String strategy) throws Exception {
+        String label = "[hung owner " + strategy + "]";
         try (RabbitCluster brokers = RabbitCluster.start(RabbitCluster.Options.nodes(3)
                 .partitionHandling("pause_minority").netTicktimeSeconds(10));
-             SampleNodes apps = new SampleNodes(Paths.get("target", "broker-cluster", "hung"))) {
-            List<Node> nodes = startNodes(apps, brokers, "claim");
+             SampleNodes apps = new SampleNodes(Paths.get("target", "broker-cluster", "hung-" + strategy))) {
+            List<Node> nodes = startNodes(apps, brokers, strategy);
             int owner = awaitOneOwner(apps, nodes, Duration.ofSeconds(30));
             Node hung = nodes.get(owner);
             Node survivor = nodes.get((owner + 1) % 3);
@@ -170,14 +193,14 @@ class BrokerClusterTests {
             Map<Long, TreeSet<String>> ticks = SampleNodes.ticksBySecond(nodes);
             List<Long> sharedSeconds = ticks.entrySet().stream().filter(e -> e.getValue().size() > 1)
                     .map(Map.Entry::getKey).toList();
-            System.out.println("[hung owner] " + hung.name() + " SIGSTOPped: the singleton was served by " + servedBy
+            System.out.println(label + " " + hung.name() + " SIGSTOPped: the singleton was served by " + servedBy
                     + " " + served + " ms later; after SIGCONT " + hung.name() + " ticked " + ticksAfterResume.size()
                     + " times in 5 s and every node's /demo/next was served by " + servedAfter + "; then 4 s pauses of "
                     + pauses + "; ticks in " + ticks.size() + " seconds, shared by two nodes in " + sharedSeconds.size());
-            assertThat(served).as("a survivor serves the singleton after the owner hung").isBetween(0L, 5_000L);
-            assertThat(ticksAfterResume).as("scheduled runs of the old owner after SIGCONT").isEmpty();
-            assertThat(servedAfter).as("served by the new owner only").containsOnly(servedBy);
-            assertThat(sharedSeconds).as("seconds in which two nodes ticked").isEmpty();
+            assertThat(served).as(label + " a survivor serves the singleton after the owner hung").isBetween(0L, 5_000L);
+            assertThat(ticksAfterResume).as(label + " scheduled runs of the old owner after SIGCONT").isEmpty();
+            assertThat(servedAfter).as(label + " served by the new owner only").containsOnly(servedBy);
+            assertThat(sharedSeconds).as(label + " seconds in which two nodes ticked").isEmpty();
         }
     }
 
@@ -301,27 +324,47 @@ class BrokerClusterTests {
         return views.stream().filter(v -> v != null && v.startsWith("local:")).map(v -> v.substring(6)).toList();
     }
 
-    /** Waits until one node holds the singleton LOCAL and the others name it; returns its index. */
+    /**
+     * Waits until one node holds the singleton LOCAL and the others name it; returns its index. A node that
+     * names nobody or another owner calls {@code /demo/next} (under the leader strategy a node knows an owner
+     * only once it looked the name up: its cache starts empty after every change of leader).
+     */
     private static int awaitOneOwner(SampleNodes apps, List<Node> nodes, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<String> views = List.of();
         while (System.nanoTime() < deadline) {
             views = views(apps, nodes);
             List<String> local = localOwners(views);
-            if (local.size() == 1) {
-                String owner = local.get(0);
-                long agreeing = views.stream().filter(v -> v != null && v.endsWith(":" + owner)).count();
-                if (agreeing == nodes.size()) {
-                    for (int i = 0; i < nodes.size(); i++) {
-                        if (nodes.get(i).name().equals(owner)) {
-                            return i;
-                        }
+            String owner = local.size() == 1 ? local.get(0) : null;
+            List<CompletableFuture<?>> lookups = new ArrayList<>();
+            for (int i = 0; i < nodes.size(); i++) {
+                if (owner == null || views.get(i) == null || !views.get(i).endsWith(":" + owner)) {
+                    Node node = nodes.get(i);
+                    lookups.add(CompletableFuture.runAsync(() -> callQuietly(apps, node)));
+                }
+            }
+            if (owner != null && lookups.isEmpty()) {
+                for (int i = 0; i < nodes.size(); i++) {
+                    if (nodes.get(i).name().equals(owner)) {
+                        return i;
                     }
                 }
             }
+            lookups.forEach(CompletableFuture::join);
             Thread.sleep(100);
         }
         throw new AssertionError("no single agreed owner of " + SEQUENCE + " within " + timeout + ": " + views);
+    }
+
+    /** One {@code /demo/next} on {@code node}, its outcome ignored. */
+    private static void callQuietly(SampleNodes apps, Node node) {
+        try {
+            apps.get(node, "/demo/next", Duration.ofSeconds(2));
+        } catch (java.io.IOException | RuntimeException e) {
+            // not served (yet): the next round asks again
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Milliseconds from {@code since} until one owner is agreed by every node, or -1. */

@@ -785,15 +785,24 @@ public final class RabbitCluster implements AutoCloseable {
      * paused by pause_minority).
      */
     public Set<Integer> runningNodes(int i) {
-        Set<Integer> result = new TreeSet<>();
+        return runningNodesIn(clusterStatus(i));
+    }
+
+    /** Node {@code i}'s {@code cluster_status} as JSON, or null if it does not answer. */
+    private String clusterStatus(int i) {
         if (!isRunning(i)) {
-            return result;
+            return null;
         }
         Cmd.Result r = ctl(i, CTL_TIMEOUT, "cluster_status", "--formatter", "json", "-q");
-        if (!r.ok()) {
+        return r.ok() ? r.stdout() : null;
+    }
+
+    private Set<Integer> runningNodesIn(String status) {
+        Set<Integer> result = new TreeSet<>();
+        if (status == null) {
             return result;
         }
-        Matcher m = RUNNING_NODES.matcher(r.stdout());
+        Matcher m = RUNNING_NODES.matcher(status);
         if (m.find()) {
             Matcher q = QUOTED.matcher(m.group(1));
             while (q.find()) {
@@ -831,6 +840,58 @@ public final class RabbitCluster implements AutoCloseable {
                         + ", expected " + expected + " on each of " + expected);
             }
             sleep(500);
+        }
+    }
+
+    private static final Pattern PARTITIONS = Pattern.compile("\"partitions\"\\s*:\\s*(\\{\\s*\\}|\\[\\s*\\])?");
+
+    /**
+     * Whether node {@code i} answers {@code cluster_status} and lists no partition. A partition recorded
+     * while the cluster was cut stays listed until the cluster is whole again: after a heal under
+     * {@code pause_minority} until the paused side has restarted, under {@code autoheal} until the losing
+     * side has (which begins only some seconds after the heal).
+     */
+    public boolean noPartitionSeenBy(int i) {
+        return noPartitionIn(clusterStatus(i));
+    }
+
+    private static boolean noPartitionIn(String status) {
+        if (status == null) {
+            return false;
+        }
+        Matcher m = PARTITIONS.matcher(status);
+        return m.find() && m.group(1) != null;
+    }
+
+    /**
+     * Waits until every node whose beam is alive sees all of them running and lists no partition, so the
+     * next run starts on a whole cluster. Returns the time it took.
+     */
+    public Duration awaitSettled(Duration timeout) {
+        long t0 = System.nanoTime();
+        long deadline = t0 + timeout.toNanos();
+        Set<Integer> alive = IntStream.range(0, options.nodes).filter(this::isRunning).boxed()
+                .collect(Collectors.toCollection(TreeSet::new));
+        while (true) {
+            boolean ok = true;
+            List<String> views = new ArrayList<>();
+            for (int i : alive) {
+                String status = clusterStatus(i); // one rabbitmqctl per node and round: each costs a CPU second
+                boolean whole = runningNodesIn(status).equals(alive) && noPartitionIn(status);
+                views.add(i + (status == null ? " does not answer" : " sees " + runningNodesIn(status)
+                        + (noPartitionIn(status) ? "" : " and a partition")));
+                ok &= whole;
+                if (!ok) {
+                    break;
+                }
+            }
+            if (ok) {
+                return Duration.ofNanos(System.nanoTime() - t0);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("after " + timeout + " the broker cluster is not whole again: " + views);
+            }
+            sleep(1_000);
         }
     }
 
