@@ -32,6 +32,9 @@ dist_port=25673
 node=rabbit4@localhost
 pidfile=$state/pids
 # RABBITMQ4_PERMIT_TRANSIENT=true: a control run with transient non-exclusive queues allowed (4.0's default).
+# RABBITMQ4_LIVENESS (test): the rules RegistryContractTest runs under, default LEASE (what liveness auto picks on
+# 4.x; its inbox is exclusive). BROKER's inbox is a transient non-exclusive queue: with them denied, as in 4.3,
+# a node under it cannot start, so RABBITMQ4_LIVENESS=BROKER,LEASE passes only with RABBITMQ4_PERMIT_TRANSIENT=true.
 permit_transient=${RABBITMQ4_PERMIT_TRANSIENT:-false}
 log=$state/broker.log
 
@@ -312,7 +315,7 @@ cmd_test() {
     say "RegistryContractTest against 127.0.0.1:$amqp_port$([ "${1:-}" = --khepri ] && echo ' (khepri)')"
     # CI=true: TestBroker must fail instead of silently falling back to embedded Qpid.
     CI=true SPRING_RABBITMQ_HOST=127.0.0.1 SPRING_RABBITMQ_PORT=$amqp_port \
-        mvn -B -o -pl registry-core -am test -Dtest='RegistryContractTest' \
+        mvn -B -o -pl registry-core -am test -Dtest='RegistryContractTest' -Dcontract.liveness="${RABBITMQ4_LIVENESS:-LEASE}" \
             -Dsurefire.failIfNoSpecifiedTests=false || rc=$?
     say "contract tests exit code $rc"
     return $rc

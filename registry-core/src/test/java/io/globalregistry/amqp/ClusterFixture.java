@@ -13,9 +13,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * Nodes of one test cluster with a random name and short timings (heartbeat 100 ms, suspect-after
- * 400 ms, claim-timeout 1 s, join-window 300 ms) and liveness {@code broker} (until the protocol
- * reads leases from the lease stream, the suites here test the broker rule), each on its own
- * connection. {@link #close()} closes every node and deletes the cluster's exchange and lease stream.
+ * 400 ms, claim-timeout 1 s, join-window 300 ms) and liveness {@code broker} (a suite may choose {@code lease}:
+ * RegistryContractTest runs under both), each on its own connection. {@link #close()} closes every node
+ * and deletes the cluster's exchange and lease streams.
  */
 final class ClusterFixture implements AutoCloseable {
 
