@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * The broker objects of one cluster: the topic exchange {@code global-registry.<cluster>}, each
  * node's inbox {@code global-registry.<cluster>.node.<nodeId>}, the leader queue
- * {@code global-registry.<cluster>.leader} (strategy {@code leader}), the lease stream
- * {@code global-registry.<cluster>.lease} (liveness {@code lease}), and the routing keys {@code all}
+ * {@code global-registry.<cluster>.leader} (strategy {@code leader}), the lease streams
+ * {@code global-registry.<cluster>.lease.<j>}, j = 0..2 (liveness {@code lease}), and the routing keys {@code all}
  * (broadcasts) and {@code node.<nodeId>} (one node).
  */
 final class AmqpNames {

@@ -152,7 +152,7 @@ final class LeaderRequests {
         send(request);
     }
 
-    /** To the leader: this node itself when it leads (once rebuilt), else the leader queue. */
+    /** To the leader: this node itself when it leads (once rebuilt), else the leader queue (liveness broker) or the followed leader's inbox (lease). */
     private void send(Request request) {
         if (requests.get(request.id) != request) {
             return;
@@ -167,7 +167,7 @@ final class LeaderRequests {
                 () -> returned(request));
     }
 
-    /** Nobody holds the leader queue: try again after leader-retry, until the request expires. */
+    /** No leader took it (the queue is unheld, the inbox gone, or no leader is known): try again after leader-retry, until the request expires. */
     private void returned(Request request) {
         if (requests.get(request.id) != request || request.retrying) {
             return;

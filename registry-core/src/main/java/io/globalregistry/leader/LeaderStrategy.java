@@ -155,7 +155,7 @@ public final class LeaderStrategy implements RegistrationStrategy {
         return role.leading() ? role.epoch() : 0;
     }
 
-    /** Whether this node holds the leader queue and has rebuilt its table. */
+    /** Whether this node leads (holds the leader queue, or under lease was elected from the lease logs) and has rebuilt its table. */
     public boolean isReadyLeader() {
         return role.leading() && role.ready();
     }

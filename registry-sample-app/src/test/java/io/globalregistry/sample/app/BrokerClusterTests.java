@@ -121,9 +121,15 @@ class BrokerClusterTests {
             long converged = awaitAgreement(apps, nodes, healed, Duration.ofSeconds(60));
             // pause_minority and autoheal restart the cut-off (losing) side's rabbit application some seconds after
             // the heal, which drops the connections of the nodes on it: agreement again once the cluster is whole
-            // (and the next run starts on a whole cluster: one started during that restart saw every lease lapse)
-            brokers.awaitSettled(Duration.ofSeconds(120));
-            long whole = millisSince(healed);
+            // (the agreement is checked again then; a cluster that never lists no partition is waited for 60 s)
+            String whole;
+            try {
+                brokers.awaitSettled(Duration.ofSeconds(60));
+                whole = millisSince(healed) + " ms after the heal";
+            } catch (IllegalStateException notWhole) {
+                // seen once under autoheal: every node running, one still listing the partition after 2 min
+                whole = "not within 60 s (" + notWhole.getMessage() + ")";
+            }
             long agreedWhole = awaitAgreement(apps, nodes, healed, Duration.ofSeconds(60));
             Map<Long, TreeSet<String>> ticks = SampleNodes.ticksBySecond(nodes);
             List<Long> sharedSeconds = ticks.entrySet().stream().filter(e -> e.getValue().size() > 1)
@@ -132,7 +138,7 @@ class BrokerClusterTests {
                     + SEQUENCE + " after " + fenced + " ms, " + "a new owner held it after " + tookOver + " ms;"
                     + " samples with two LOCAL owners: " + doubles + " (every " + SAMPLE.toMillis() + " ms);"
                     + whileSplit + " one owner agreed by all " + converged + " ms after the heal; the broker cluster whole"
-                    + " again (every node running, no partition listed) " + whole + " ms after the heal, one owner agreed"
+                    + " again (every node running, no partition listed) " + whole + ", one owner agreed"
                     + " then " + agreedWhole + " ms after the heal; ticks in "
                     + ticks.size() + " seconds, shared by two nodes in " + sharedSeconds.size();
             figures.add(line);
