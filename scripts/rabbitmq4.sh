@@ -34,7 +34,7 @@ pidfile=$state/pids
 # RABBITMQ4_PERMIT_TRANSIENT=true: a control run with transient non-exclusive queues allowed (4.0's default).
 # RABBITMQ4_LIVENESS (test): the rules RegistryContractTest runs under, default LEASE (what liveness auto picks on
 # 4.x; its inbox is exclusive). BROKER's inbox is a transient non-exclusive queue: with them denied, as in 4.3,
-# a node under it cannot start, so RABBITMQ4_LIVENESS=BROKER,LEASE passes only with RABBITMQ4_PERMIT_TRANSIENT=true.
+# a node under it cannot start: run RABBITMQ4_LIVENESS=BROKER,LEASE with RABBITMQ4_PERMIT_TRANSIENT=true.
 permit_transient=${RABBITMQ4_PERMIT_TRANSIENT:-false}
 log=$state/broker.log
 
