@@ -304,7 +304,8 @@ public final class AmqpTransport implements NodeTransport {
 
     private void declare() {
         if (liveness == Liveness.LEASE) {
-            leaseLogs.declare(this::newChannel, virtualHost());
+            leaseLogs.declare(this::newChannel, virtualHost(), new LeaseLogPlacement(connectionFactory
+                    instanceof AbstractConnectionFactory factory ? factory.getRabbitConnectionFactory() : null, self));
         }
         Channel channel = null;
         try {

@@ -13,9 +13,9 @@ import java.util.stream.IntStream;
 
 /**
  * Liveness {@code lease} on the AMQP transport: the cluster's {@link RegistryConfig#LEASE_LOGS} lease
- * logs, RabbitMQ streams {@code global-registry.<cluster>.lease.<j>} declared with the {@code balanced}
- * leader locator, so their leaders sit on different broker nodes of a cluster and one broker node lost
- * or cut off stops one log, not the leases (docs/PROTOCOL.md, "Liveness"). Every heartbeat goes to each;
+ * logs, RabbitMQ streams {@code global-registry.<cluster>.lease.<j>}, each created through a connection to a
+ * broker node of its own ({@link LeaseLogPlacement}), so their leaders sit on different broker nodes of a
+ * cluster and one broker node lost or cut off stops one log, not the leases (docs/PROTOCOL.md, "Liveness"). Every heartbeat goes to each;
  * each is read by its own {@link LeaseStream}, whose heartbeats go to the node tagged with the log.
  */
 final class LeaseLogs {
@@ -33,10 +33,14 @@ final class LeaseLogs {
         return names;
     }
 
-    /** Declares every stream (see {@link LeaseStream#declare}). */
-    void declare(Supplier<Channel> opener, String virtualHost) {
-        for (String name : names) {
-            LeaseStream.declare(opener, name, virtualHost);
+    /**
+     * Creates every stream that does not exist where {@code placement} says, then declares each on the node's
+     * connection (see {@link LeaseStream#declare}: checks the arguments).
+     */
+    void declare(Supplier<Channel> opener, String virtualHost, LeaseLogPlacement placement) {
+        for (int log = 0; log < names.size(); log++) {
+            placement.createIfMissing(log, names.get(log), opener, virtualHost);
+            LeaseStream.declare(opener, names.get(log), virtualHost);
         }
     }
 

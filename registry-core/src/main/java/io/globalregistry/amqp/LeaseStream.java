@@ -58,6 +58,8 @@ final class LeaseStream {
     static final int PREFETCH = 500;
     /** How many deliveries one multiple ack covers (well below {@link #PREFETCH}). */
     static final int ACK_EVERY = 50;
+    /** The argument that says where a new stream's leader goes. */
+    static final String LEADER_LOCATOR = "x-queue-leader-locator";
     /** The header that carries a delivery's offset. */
     static final String OFFSET_HEADER = "x-stream-offset";
 
@@ -113,7 +115,7 @@ final class LeaseStream {
         arguments.put("x-max-length-bytes", MAX_LENGTH_BYTES);
         arguments.put("x-stream-max-segment-size-bytes", MAX_SEGMENT_SIZE_BYTES);
         arguments.put("x-max-age", MAX_AGE);
-        arguments.put("x-queue-leader-locator", "balanced"); // the logs' leaders on different broker nodes
+        arguments.put(LEADER_LOCATOR, "client-local"); // placed by the creating connection: LeaseLogPlacement
         return arguments;
     }
 
@@ -128,6 +130,12 @@ final class LeaseStream {
             channel = opener.get();
             channel.queueDeclare(stream, true, false, false, arguments());
         } catch (IOException | RuntimeException e) {
+            if (BrokerErrors.isPreconditionFailed(e) && BrokerErrors.describe(e).contains("'" + LEADER_LOCATOR + "'")) {
+                // made by an earlier build (locator balanced): usable as is; only where its leader sits differs
+                LOG.warn("The lease stream {} exists with another {} ({}); it is used as is, its leader stays where it"
+                        + " is (docs/OPERATIONS.md, \"Stream leaders\")", stream, LEADER_LOCATOR, BrokerErrors.describe(e));
+                return;
+            }
             if (BrokerErrors.isPreconditionFailed(e)) {
                 throw new RegistryException("The lease stream " + stream + " exists with other arguments than this"
                         + " node's " + arguments() + " (" + BrokerErrors.describe(e) + "): delete it (e.g. rabbitmqctl"

@@ -76,7 +76,7 @@ public final class SimulatedNetwork {
         logMoving = new boolean[RegistryConfig.LEASE_LOGS];
         for (int j = 0; j < RegistryConfig.LEASE_LOGS; j++) {
             logs.add(new ArrayList<>());
-            logLeader[j] = j % brokers; // RabbitMQ's balanced leader locator
+            logLeader[j] = j % brokers; // LeaseLogPlacement: log j created through broker node j
         }
     }
 

@@ -342,6 +342,19 @@ class LeaseStreamTest {
         assertThat(a.lostCalls).hasValue(1);
     }
 
+    /** A stream an earlier build made with the balanced locator is used as is (only its leader's place differs). */
+    @Test
+    void declareWhenTheStreamHasAnotherLeaderLocatorShouldUseItAsIs() throws Exception {
+        Map<String, Object> earlier = new HashMap<>(LeaseStream.arguments());
+        earlier.put(LeaseStream.LEADER_LOCATOR, "balanced");
+        withChannel(channel -> channel.queueDeclare(AmqpNames.leaseStream(cluster, 0), true, false, false, earlier));
+
+        Endpoint a = new Endpoint(Liveness.LEASE);
+        a.heartbeat(1);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.received.size() == 1);
+    }
+
     @Test
     void declareWhenTheStreamHasOtherArgumentsShouldFailSayingWhatToDelete() throws Exception {
         Map<String, Object> other = new HashMap<>(LeaseStream.arguments());

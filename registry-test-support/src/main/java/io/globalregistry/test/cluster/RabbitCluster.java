@@ -776,6 +776,31 @@ public final class RabbitCluster implements AutoCloseable {
         return Cmd.run(command, env, timeout);
     }
 
+    /**
+     * The leader of each queue whose name starts with {@code prefix}, as node {@code i} sees it
+     * ({@code list_queues name leader}; ask while the cluster is whole): queue name
+     * to node index, -1 for a leader that is no node of this cluster or none (a classic queue).
+     */
+    public Map<String, Integer> queueLeaders(int i, String prefix) {
+        String out = rabbitmqctl(i, "list_queues", "--quiet", "--no-table-headers", "name", "leader");
+        Map<String, Integer> leaders = new java.util.TreeMap<>();
+        for (String line : out.split("\n")) {
+            String[] columns = line.trim().split("\t");
+            if (columns.length < 1 || !columns[0].startsWith(prefix)) {
+                continue;
+            }
+            String leader = columns.length > 1 ? columns[1].trim() : "";
+            int index = -1;
+            for (int n = 0; n < options.nodes; n++) {
+                if (nodeName(n).equals(leader)) {
+                    index = n;
+                }
+            }
+            leaders.put(columns[0], index);
+        }
+        return leaders;
+    }
+
     private static final Pattern RUNNING_NODES = Pattern.compile("\"running_nodes\"\\s*:\\s*\\[([^\\]]*)\\]");
     private static final Pattern QUOTED = Pattern.compile("\"([^\"]+)\"");
 
