@@ -82,6 +82,18 @@ final class BrokerErrors {
     }
 
     /**
+     * Whether {@code failure} is RabbitMQ refusing to consume a stream from a broker node whose replica of it
+     * is not running (yet): 406 {@code ... does not have a replica on the local node}. An AMQP 0.9.1 consumer
+     * reads a stream from its own broker node's replica, which starts a moment after another node created the
+     * stream, and again after the broker node restarted.
+     */
+    static boolean isNoLocalReplica(Throwable failure) {
+        AMQP.Channel.Close close = channelClose(failure);
+        return close != null && close.getReplyCode() == PRECONDITION_FAILED && close.getReplyText() != null
+                && close.getReplyText().contains("does not have a replica on the local node");
+    }
+
+    /**
      * Whether {@code failure} is the broker refusing an exclusive queue another connection holds:
      * RabbitMQ closes the channel with 405 RESOURCE_LOCKED, Qpid Broker-J the connection with
      * 530 NOT_ALLOWED ("exclusive, but not created on this Connection").

@@ -39,6 +39,10 @@ import org.springframework.amqp.rabbit.support.MessagePropertiesConverter;
  * valid {@code heartbeat} is handed to the node on its loop, on the consumer's thread, so the node
  * sees the stream's order; anything else is dropped (logged at most every 10 s).
  *
+ * <p>A broker node serves an AMQP stream consumer from its own replica, which starts a moment after another
+ * node created the stream (through another broker node, {@link LeaseLogPlacement}): while the broker answers
+ * that it has none yet, subscribing is tried again for up to {@link #REPLICA_WAIT_MILLIS} ms.
+ *
  * <p>It remembers the offset of every delivery (header {@code x-stream-offset}). If the broker
  * cancels the consumer (the stream's member moved, the stream was deleted) or closes its channel
  * while the connection stays, it subscribes again on a new channel from that offset + 1, never
@@ -60,6 +64,10 @@ final class LeaseStream {
     static final int ACK_EVERY = 50;
     /** The argument that says where a new stream's leader goes. */
     static final String LEADER_LOCATOR = "x-queue-leader-locator";
+    /** How long a subscription waits for this broker node's replica of the stream to start. */
+    static final long REPLICA_WAIT_MILLIS = 10_000;
+    /** How often it asks again meanwhile. */
+    static final long REPLICA_RETRY_MILLIS = 100;
     /** The header that carries a delivery's offset. */
     static final String OFFSET_HEADER = "x-stream-offset";
 
@@ -81,6 +89,7 @@ final class LeaseStream {
     private final AtomicLong skipped = new AtomicLong();
     private final AtomicLong gaps = new AtomicLong();
     private final AtomicLong resubscriptions = new AtomicLong();
+    private final AtomicLong replicaWaits = new AtomicLong();
     private final Object lock = new Object();
     private Subscription current; // guarded by lock
     private long lastOffset = -1; // guarded by lock
@@ -158,10 +167,37 @@ final class LeaseStream {
         synchronized (lock) {
             attachedAtMillis = System.currentTimeMillis();
             try {
-                current = subscribe("next");
+                current = subscribeOnceReplicated("next");
             } catch (IOException | RuntimeException e) {
                 throw new RegistryException("Could not consume the lease stream " + stream + ": "
                         + BrokerErrors.describe(e), e);
+            }
+        }
+    }
+
+    /**
+     * {@link #subscribe}, tried again every {@link #REPLICA_RETRY_MILLIS} ms for up to {@link #REPLICA_WAIT_MILLIS}
+     * ms while the broker answers that its replica of the stream is not running yet
+     * ({@link BrokerErrors#isNoLocalReplica}): a stream another node has just created, through another broker
+     * node, is consumable here only once this broker node's replica started.
+     */
+    private Subscription subscribeOnceReplicated(Object offset) throws IOException {
+        long deadline = System.nanoTime() + REPLICA_WAIT_MILLIS * 1_000_000L;
+        while (true) {
+            try {
+                return subscribe(offset);
+            } catch (IOException | RuntimeException e) {
+                if (closed || !BrokerErrors.isNoLocalReplica(e) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                replicaWaits.incrementAndGet();
+                LOG.debug("{}: no replica of the lease stream {} on this broker node yet; trying again", self, stream);
+                try {
+                    Thread.sleep(REPLICA_RETRY_MILLIS);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
             }
         }
     }
@@ -209,6 +245,11 @@ final class LeaseStream {
     /** How many times an entry came whose offset was not the one after the last read. */
     long gaps() {
         return gaps.get();
+    }
+
+    /** How many times a subscription was refused because this broker node had no replica running yet (and retried). */
+    long replicaWaits() {
+        return replicaWaits.get();
     }
 
     /** How many times it subscribed again. */
@@ -330,7 +371,7 @@ final class LeaseStream {
             // made (a timestamp: the stream starts at a chunk of that second, which may hold older heartbeats)
             Object from = lastOffset >= 0 ? Long.valueOf(lastOffset + 1) : new Date(attachedAtMillis - 1_000);
             try {
-                fresh = subscribe(from);
+                fresh = subscribeOnceReplicated(from);
                 current = fresh;
                 resubscriptions.incrementAndGet();
             } catch (IOException | RuntimeException e) {

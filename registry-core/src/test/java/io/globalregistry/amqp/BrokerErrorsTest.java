@@ -118,4 +118,14 @@ class BrokerErrorsTest {
         assertThat(BrokerErrors.isPreconditionFailed(channelClosed(404, "NOT_FOUND - no queue 'q' in vhost '/'")))
                 .isFalse();
     }
+
+    /** RabbitMQ 3.10.8's answer to a stream consume on a broker node whose replica has not started (seen in CI). */
+    @Test
+    void consumeWhenTheLocalReplicaIsNotRunningYetShouldBeNoLocalReplica() {
+        assertThat(BrokerErrors.isNoLocalReplica(channelClosed(406, "PRECONDITION_FAILED - queue 'queue"
+                + " 'global-registry.c.lease.2' in vhost '/'' does not have a replica on the local node"))).isTrue();
+        assertThat(BrokerErrors.isNoLocalReplica(channelClosed(406, "PRECONDITION_FAILED - inequivalent arg"
+                + " 'x-max-age' for queue 'q' in vhost '/'"))).isFalse();
+        assertThat(BrokerErrors.isNoLocalReplica(channelClosed(404, "NOT_FOUND - no queue 'q' in vhost '/'"))).isFalse();
+    }
 }

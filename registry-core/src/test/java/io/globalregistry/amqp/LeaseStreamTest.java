@@ -22,6 +22,7 @@ import io.globalregistry.wire.Message.SyncRequest;
 import io.globalregistry.wire.MessageType;
 import io.globalregistry.wire.RejectedMessages;
 import io.globalregistry.wire.WireCodec;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -340,6 +341,72 @@ class LeaseStreamTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> a.lostCalls.get() == 1);
         Thread.sleep(200);
         assertThat(a.lostCalls).hasValue(1);
+    }
+
+    /**
+     * A broker node whose replica of a just-created stream has not started refuses the consume (406 "does not
+     * have a replica on the local node", seen on a 3-node cluster in CI): the reader asks again until it may.
+     * Here the first two consumes are refused that way by a channel that stands in for such a broker node.
+     */
+    @Test
+    void startWhenTheLocalReplicaIsNotRunningYetShouldSubscribeOnceItIs() throws Exception {
+        String stream = AmqpNames.leaseStream(cluster, 0);
+        NodeId id = NodeId.fresh("r");
+        EventLoopRuntime loop = new EventLoopRuntime(id.name());
+        closeables.add(loop);
+        Connection connection = rabbitFactory().newConnection("test-replica");
+        closeables.add(connection::abort);
+        java.util.function.Supplier<Channel> real = () -> {
+            try {
+                return connection.createChannel();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        LeaseStream.declare(real, stream, "/");
+        AtomicInteger refusals = new AtomicInteger(2);
+        java.util.function.Supplier<Channel> opener = () -> {
+            Channel channel = real.get();
+            if (refusals.getAndDecrement() <= 0) {
+                return channel;
+            }
+            return (Channel) java.lang.reflect.Proxy.newProxyInstance(Channel.class.getClassLoader(),
+                    new Class<?>[] {Channel.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("basicConsume")) {
+                            channel.close();
+                            IOException refused = new IOException();
+                            refused.initCause(new com.rabbitmq.client.ShutdownSignalException(false, false,
+                                    new com.rabbitmq.client.impl.AMQImpl.Channel.Close(406, "PRECONDITION_FAILED -"
+                                            + " queue 'queue '" + stream + "' in vhost '/'' does not have a replica on"
+                                            + " the local node", 60, 20), channel));
+                            throw refused;
+                        }
+                        try {
+                            return method.invoke(channel, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+        };
+        BlockingQueue<Envelope> read = new LinkedBlockingQueue<>();
+        WireCodec codec = new WireCodec(cluster, 1 << 20);
+        java.util.concurrent.ExecutorService resubscriber = java.util.concurrent.Executors.newSingleThreadExecutor();
+        closeables.add(resubscriber::shutdownNow);
+        LeaseStream reader = new LeaseStream(opener, id, stream, new InboxListener(codec, new RejectedMessages(), loop,
+                read::add), loop, read::add, () -> { }, resubscriber);
+        closeables.add(reader::close);
+
+        reader.start();
+        try (Channel publisher = connection.createChannel()) {
+            EncodedMessage encoded = codec.encode(new Envelope(1, id, cluster, 1L << 20,
+                    new Heartbeat(7, 7)));
+            publisher.basicPublish("", stream, new AMQP.BasicProperties.Builder()
+                    .type(encoded.type()).contentType(encoded.contentType()).headers(encoded.headers()).build(),
+                    encoded.body());
+        }
+
+        assertThat(reader.replicaWaits()).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> reader.delivered() == 1);
     }
 
     /** A stream an earlier build made with the balanced locator is used as is (only its leader's place differs). */
