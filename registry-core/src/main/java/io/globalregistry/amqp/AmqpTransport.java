@@ -10,7 +10,6 @@ import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.NodeRuntime;
 import io.globalregistry.protocol.RegistryConfig.Liveness;
 import io.globalregistry.support.RateLimitedLog;
-import io.globalregistry.wire.EncodedMessage;
 import io.globalregistry.wire.Envelope;
 import io.globalregistry.wire.Message;
 import io.globalregistry.wire.MessageType;
@@ -19,27 +18,19 @@ import io.globalregistry.wire.WireCodec;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 import org.springframework.amqp.AmqpException;
-import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionListener;
-import org.springframework.amqp.rabbit.listener.ConsumeOkEvent;
 import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
-import org.springframework.amqp.rabbit.listener.ListenerContainerConsumerFailedEvent;
 
 /**
  * The AMQP {@link NodeTransport} of one node, on a connection of its own: a topic exchange per
@@ -62,12 +53,15 @@ import org.springframework.amqp.rabbit.listener.ListenerContainerConsumerFailedE
  * <em>exclusive</em> (nobody passive-declares it; RabbitMQ 4.3 refuses transient non-exclusive
  * queues). Liveness {@code broker}: heartbeats are broadcasts, the inbox is not exclusive (Qpid
  * Broker-J refuses a passive declare of another connection's exclusive queue).
+ *
+ * <p>Its parts, one job each: {@link InboxConsumer} (the inbox's container), {@link EnvelopePublishing}
+ * (encoding, size limit, counts), {@link PublisherChannel} and {@link CallChannel} (the channels),
+ * {@link InboxProbe} (the {@code broker} rule's death check), {@link LeaderContention} (the leader queue),
+ * {@link LeaseLogs} (the {@code lease} rule's streams). They log under this class's name.
  */
 public final class AmqpTransport implements NodeTransport {
 
     private static final Logger LOG = LoggerFactory.getLogger(AmqpTransport.class);
-    private static final long START_TIMEOUT_MILLIS = 10_000;
-    private static final long SHUTDOWN_TIMEOUT_MILLIS = 2_000;
     /** The default exchange: routes by queue name. */
     private static final String DEFAULT_EXCHANGE = "";
 
@@ -83,20 +77,18 @@ public final class AmqpTransport implements NodeTransport {
     private final NodeRuntime runtime;
     private final PublisherChannel publisher;
     private final CallChannel calls;
-    private final ExecutorService checks;
+    private final InboxProbe probe;
+    private final LeaderContention contention;
+    private final InboxConsumer consumer;
+    private final EnvelopePublishing outgoing;
     /** Liveness {@code lease}: where the stream reader subscribes again (its thread starts on first use). */
     private final ExecutorService leaseResubscriber;
-    private final PublishCounts published = new PublishCounts();
-    private final RateLimitedLog logErrorLog = new RateLimitedLog(LOG, Level.ERROR);
-    private final RateLimitedLog checkLog = new RateLimitedLog(LOG, Level.WARN);
     private final RateLimitedLog strayHeartbeatLog = new RateLimitedLog(LOG, Level.WARN);
     private final Liveness liveness;
     private final LeaseLogs leaseLogs;
     private final List<Runnable> connectionLost = new CopyOnWriteArrayList<>();
     private final AtomicBoolean streamLost = new AtomicBoolean();
-    private volatile DirectMessageListenerContainer container;
     private volatile Consumer<Envelope> inbound;
-    private LeaderElection election; // guarded by this
     private volatile boolean closed;
     private volatile boolean leaving;
     private volatile boolean crashed;
@@ -140,7 +132,11 @@ public final class AmqpTransport implements NodeTransport {
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         this.publisher = new PublisherChannel(this::newChannel, runtime);
         this.calls = new CallChannel(this::newChannel, runtime);
-        this.checks = RegistryThreads.fixed(self.name(), "checks", 1);
+        this.probe = new InboxProbe(self, cluster, runtime, this::newChannel, () -> closed || crashed);
+        this.contention = new LeaderContention(connectionFactory, self, leaderQueue, runtime, codec, rejected,
+                this::admitFromQueue, () -> closed || crashed);
+        this.consumer = new InboxConsumer(connectionFactory, self, inbox, () -> closed || crashed || leaving);
+        this.outgoing = new EnvelopePublishing(codec, () -> closed || crashed);
         this.leaseResubscriber = RegistryThreads.fixed(self.name(), "lease", 1);
     }
 
@@ -222,10 +218,7 @@ public final class AmqpTransport implements NodeTransport {
      * a leader is deposed and, like the others, goes on contending. For tests.
      */
     public void dropConnection() {
-        LeaderElection contending = election();
-        if (contending != null) {
-            contending.dropConnection();
-        }
+        contention.dropConnection();
         connectionFactory.createConnection().getDelegate().abort();
     }
 
@@ -267,39 +260,7 @@ public final class AmqpTransport implements NodeTransport {
             leaseLogs.start(this::newChannel, self, new InboxListener(codec, rejected, runtime, inbound), runtime,
                     leases, this::leaseStreamLost, leaseResubscriber);
         }
-        CompletableFuture<Void> consuming = new CompletableFuture<>();
-        DirectMessageListenerContainer listener = new DirectMessageListenerContainer(connectionFactory);
-        listener.setQueueNames(inbox);
-        listener.setAcknowledgeMode(AcknowledgeMode.NONE);
-        listener.setConsumersPerQueue(1);
-        listener.setDeBatchingEnabled(false);
-        listener.setDefaultRequeueRejected(false);
-        listener.setShutdownTimeout(SHUTDOWN_TIMEOUT_MILLIS);
-        listener.setMessageListener(new InboxListener(codec, rejected, runtime, inbound, this::admitFromQueue));
-        listener.setApplicationEventPublisher(event -> {
-            if (event instanceof ConsumeOkEvent) {
-                consuming.complete(null);
-            } else if (event instanceof ListenerContainerConsumerFailedEvent) {
-                ListenerContainerConsumerFailedEvent failed = (ListenerContainerConsumerFailedEvent) event;
-                if (!closed && !crashed && !leaving) {
-                    LOG.warn("Inbox consumer of {} failed: {}", self, failed.getReason(), failed.getThrowable());
-                }
-            }
-        });
-        listener.setBeanName("global-registry-" + self.name() + "-inbox");
-        listener.afterPropertiesSet();
-        container = listener;
-        listener.start();
-        try {
-            consuming.get(START_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new RegistryException("The inbox " + inbox + " was not consumed within " + START_TIMEOUT_MILLIS + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RegistryException("Interrupted while starting to consume " + inbox, e);
-        } catch (ExecutionException e) {
-            throw new RegistryException("Could not consume " + inbox, e.getCause());
-        }
+        consumer.start(new InboxListener(codec, rejected, runtime, inbound, this::admitFromQueue));
     }
 
     private void declare() {
@@ -389,60 +350,17 @@ public final class AmqpTransport implements NodeTransport {
      */
     @Override
     public void contendForLeadership(long retryMillis, Runnable elected, Runnable deposed) {
-        Objects.requireNonNull(elected, "elected");
-        Objects.requireNonNull(deposed, "deposed");
-        Consumer<Envelope> started = inbound;
-        if (started == null) {
-            throw new IllegalStateException("Start the transport of " + self + " before it contends for leadership");
-        }
-        if (!(connectionFactory instanceof AbstractConnectionFactory)) {
-            throw new IllegalStateException("Leader election opens a connection of its own from the RabbitMQ settings"
-                    + " of the node's connection factory, which must be an AbstractConnectionFactory (e.g. a"
-                    + " CachingConnectionFactory); got a " + connectionFactory.getClass().getName());
-        }
-        synchronized (this) {
-            if (election != null) {
-                throw new IllegalStateException(self + " already contends for leadership");
-            }
-            if (closed || crashed) {
-                LOG.debug("{} is closed; it does not contend for leadership", self);
-                return;
-            }
-            election = new LeaderElection(((AbstractConnectionFactory) connectionFactory).getRabbitConnectionFactory(),
-                    self, leaderQueue, runtime, InboxListener.queued(codec, rejected, runtime, started,
-                    this::admitFromQueue), retryMillis,
-                    elected, deposed);
-            election.start();
-        }
+        contention.contend(inbound, retryMillis, elected, deposed);
     }
 
     @Override
     public void resignLeadership() {
-        LeaderElection contending = election();
-        if (contending != null) {
-            contending.dropConnection(); // deposed follows; the contention goes on
-        }
+        contention.dropConnection(); // deposed follows; the contention goes on
     }
 
     /** Whether this node holds the leader queue now, as far as it knows (false when it does not contend). */
     public boolean isLeader() {
-        LeaderElection contending = election();
-        return contending != null && contending.isLeader();
-    }
-
-    private synchronized LeaderElection election() {
-        return election;
-    }
-
-    /** Ends the election, if any, without a {@code deposed} callback; {@code abort} for a crash. */
-    private void endElection(boolean abort) {
-        LeaderElection contending;
-        synchronized (this) {
-            contending = election;
-        }
-        if (contending != null) {
-            contending.close(abort);
-        }
+        return contention.isLeader();
     }
 
     /** On the protocol's {@link PublisherChannel} to the cluster's exchange; mandatory with {@code onReturned}. */
@@ -451,85 +369,14 @@ public final class AmqpTransport implements NodeTransport {
                 body, onReturned));
     }
 
-    /** Publishes an encoded message on one of the channels. */
-    @FunctionalInterface
-    private interface Publish {
-        void to(AMQP.BasicProperties.Builder properties, byte[] body) throws IOException;
+    private void publish(Envelope envelope, String target, boolean broadcast, EnvelopePublishing.Publish publish) {
+        outgoing.publish(envelope, target, broadcast, publish);
     }
 
-    /**
-     * Encodes and publishes with {@code publish}, unless closed or too large; a failure is logged,
-     * never thrown on the loop, a success counted. {@code target} names the queue or routing key for
-     * the logs; {@code broadcast}: it goes to every member's inbox.
-     */
-    private void publish(Envelope envelope, String target, boolean broadcast, Publish publish) {
-        if (closed || crashed) {
-            return;
-        }
-        EncodedMessage encoded = codec.encode(envelope);
-        if (encoded.body().length > codec.maxMessageSize()) {
-            logErrorLog.log("Not sending a {} of {} bytes to {}: over max-message-size {}", encoded.type(),
-                    encoded.body().length, target, codec.maxMessageSize());
-            return;
-        }
-        AMQP.BasicProperties.Builder properties = new AMQP.BasicProperties.Builder()
-                .type(encoded.type())
-                .contentType(encoded.contentType())
-                .deliveryMode(1)
-                .headers(encoded.headers());
-        try {
-            publish.to(properties, encoded.body());
-            published.count(envelope.type(), broadcast);
-        } catch (IOException | RuntimeException e) {
-            logErrorLog.log("Could not publish a {} to {}: {}", encoded.type(), target, BrokerErrors.describe(e));
-        }
-    }
-
+    /** A passive declare of the member's inbox: only a clean "no queue" is "dead" (see {@link InboxProbe}). */
     @Override
     public void checkAlive(NodeId node, Consumer<Boolean> alive) {
-        String queue = AmqpNames.inbox(cluster, node);
-        if (!AmqpNames.fits(queue)) {
-            runtime.execute(() -> alive.accept(false)); // no such queue can exist
-            return;
-        }
-        try {
-            checks.execute(() -> {
-                boolean answer = inboxExists(queue);
-                runtime.execute(() -> alive.accept(answer));
-            });
-        } catch (RejectedExecutionException e) {
-            runtime.execute(() -> alive.accept(true));
-        }
-    }
-
-    /**
-     * A passive declare on a throwaway channel: only the broker's clean "no queue" answer means the
-     * inbox is gone (see {@link BrokerErrors#isQueueGone}); any other failure (another 404 text, a
-     * 405, a 541, a timeout, a channel or connection error) is "unknown", logged, and counts as alive.
-     */
-    private boolean inboxExists(String queue) {
-        if (closed || crashed) {
-            return true;
-        }
-        Channel channel = null;
-        try {
-            channel = newChannel();
-            if (channel == null) {
-                LOG.warn("No channel available to check {}; assuming it is alive", queue);
-                return true;
-            }
-            channel.queueDeclarePassive(queue);
-            return true;
-        } catch (Exception e) {
-            if (BrokerErrors.isQueueGone(e, queue)) {
-                return false;
-            }
-            checkLog.log("Could not tell whether {} exists ({}); assuming its node is alive", queue,
-                    BrokerErrors.describe(e));
-            return true;
-        } finally {
-            closeQuietly(channel);
-        }
+        probe.checkAlive(node, alive);
     }
 
     static void closeQuietly(Channel channel) {
@@ -547,12 +394,12 @@ public final class AmqpTransport implements NodeTransport {
      * included), counted when the channel took them without an error (no publisher confirms).
      */
     public long publishedMessages() {
-        return published.total();
+        return outgoing.total();
     }
 
     /** The messages of {@code type} this node published, broadcasts and messages to one queue alike. */
     public long publishedMessages(MessageType type) {
-        return published.of(type);
+        return outgoing.of(type);
     }
 
     /**
@@ -561,7 +408,7 @@ public final class AmqpTransport implements NodeTransport {
      * went to one queue (a member's inbox or the leader queue).
      */
     public long publishedBroadcasts(MessageType type) {
-        return published.broadcasts(type);
+        return outgoing.broadcasts(type);
     }
 
     /** Direct publishes that could still be returned (published within the last 10 s, not returned). */
@@ -576,20 +423,17 @@ public final class AmqpTransport implements NodeTransport {
      */
     public void abortConnection() {
         crashed = true;
-        endElection(true);
+        contention.end(true);
         leaseLogs.abort();
         try {
             connectionFactory.createConnection().getDelegate().abort();
         } catch (RuntimeException e) {
             LOG.debug("Aborting the connection of {}: {}", self, e.toString());
         }
-        DirectMessageListenerContainer listener = container;
-        if (listener != null) {
-            listener.setShutdownTimeout(0); // no cancel-ok will come on a dead connection
-        }
-        stopContainer();
+        consumer.crashed();
+        consumer.stop();
         destroyFactory();
-        checks.shutdownNow();
+        probe.shutdown();
         leaseResubscriber.shutdownNow();
     }
 
@@ -608,9 +452,9 @@ public final class AmqpTransport implements NodeTransport {
             return;
         }
         leaving = true;
-        endElection(crashed);
+        contention.end(crashed);
         leaseLogs.close();
-        stopContainer();
+        consumer.stop();
         if (!crashed) {
             deleteInbox();
         }
@@ -618,7 +462,7 @@ public final class AmqpTransport implements NodeTransport {
         publisher.close();
         calls.close();
         destroyFactory();
-        checks.shutdownNow();
+        probe.shutdown();
         leaseResubscriber.shutdownNow();
     }
 
@@ -632,18 +476,6 @@ public final class AmqpTransport implements NodeTransport {
                     BrokerErrors.describe(e));
         } finally {
             closeQuietly(channel);
-        }
-    }
-
-    private void stopContainer() {
-        DirectMessageListenerContainer listener = container;
-        if (listener != null) {
-            try {
-                listener.stop();
-                listener.destroy();
-            } catch (RuntimeException e) {
-                LOG.debug("Stopping the inbox consumer of {}: {}", self, e.toString());
-            }
         }
     }
 
