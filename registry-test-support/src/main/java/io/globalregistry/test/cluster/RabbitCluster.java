@@ -527,8 +527,19 @@ public final class RabbitCluster implements AutoCloseable {
     }
 
     private void awaitBooted(int i, long deadline) {
+        int relaunches = 0;
         while (true) {
             if (!isRunning(i)) {
+                // seen once in CI: the prelaunch's Erlang distribution did not start ('EXIT',nodistribution),
+                // as if the namespace's epmd was not listening yet; a second launch finds it
+                if (relaunches < MAX_RELAUNCHES && stdoutOf(i).contains("nodistribution")
+                        && System.nanoTime() < deadline) {
+                    relaunches++;
+                    log("node " + i + " " + nodeName(i) + " exited while booting (nodistribution); launching it again");
+                    sleep(1000);
+                    launch(i);
+                    continue;
+                }
                 throw new IllegalStateException("node " + i + " (" + nodeName(i) + ") exited while booting\n" + diagnostics(i));
             }
             if (!amqpPortOpen(i) && System.nanoTime() < deadline) {
@@ -546,6 +557,17 @@ public final class RabbitCluster implements AutoCloseable {
                         + result.stderr().strip() + "\n" + diagnostics(i));
             }
             sleep(1000);
+        }
+    }
+
+    /** How many times a node that exited while booting for want of distribution is launched again. */
+    private static final int MAX_RELAUNCHES = 2;
+
+    private String stdoutOf(int i) {
+        try {
+            return Files.readString(nodeDir(i).resolve("stdout.log"));
+        } catch (IOException e) {
+            return "";
         }
     }
 
