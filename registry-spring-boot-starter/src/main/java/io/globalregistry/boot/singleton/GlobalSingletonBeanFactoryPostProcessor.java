@@ -38,7 +38,9 @@ import org.springframework.util.ClassUtils;
  * token.
  *
  * <p>Every definition it registers is one Spring AOT can write as code (constructor arguments of strings, classes
- * and bean references, no instance supplier).
+ * and bean references, no instance supplier): with AOT it runs at build time only (
+ * {@link GlobalSingletonAotProcessor} leaves it out of the generated context), and the generated definitions are
+ * what it computed.
  */
 public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefinitionRegistryPostProcessor,
         BeanClassLoaderAware, Ordered {
