@@ -94,7 +94,7 @@ public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefini
         registry.registerBeanDefinition(FENCING_TOKEN_POST_PROCESSOR_BEAN_NAME, fencing);
     }
 
-    /** The {@link GlobalSingletons} bean: its constructor's three arrays, one entry per singleton. */
+    /** The {@link GlobalSingletons} bean: its constructor's three arrays, one entry per singleton, as strings. */
     private static RootBeanDefinition holder(Collection<Found> singletons) {
         RootBeanDefinition holder = new RootBeanDefinition(GlobalSingletons.class);
         ConstructorArgumentValues arguments = holder.getConstructorArgumentValues();
@@ -102,8 +102,10 @@ public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefini
                 .toArray(String[]::new));
         arguments.addIndexedArgumentValue(1, singletons.stream().map(found -> found.singleton.name())
                 .toArray(String[]::new));
-        arguments.addIndexedArgumentValue(2, singletons.stream().map(found -> found.singleton.type())
-                .toArray(Class<?>[]::new));
+        // the interfaces by name, converted back by the container: the code Spring AOT writes for this definition
+        // sits in this package, where a user's interface nested in a non-public class could not be named
+        arguments.addIndexedArgumentValue(2, singletons.stream().map(found -> found.singleton.type().getName())
+                .toArray(String[]::new));
         holder.setRole(BeanDefinition.ROLE_INFRASTRUCTURE);
         return holder;
     }

@@ -10,8 +10,9 @@ import org.springframework.util.Assert;
  * The context's {@code @GlobalSingleton} beans, found by {@link GlobalSingletonBeanFactoryPostProcessor}, and
  * the fencing tokens of the instances being created (read by {@link FencingTokenPostProcessor}).
  *
- * <p>Its bean definition holds the singletons as three arrays of strings and classes, which Spring AOT writes as
- * code: with AOT the post-processor does not run again, the generated definition rebuilds this.
+ * <p>Its bean definition holds the singletons as three arrays of strings (the interfaces by class name, which the
+ * container converts), which Spring AOT writes as code: with AOT the post-processor does not run again, the
+ * generated definition rebuilds this.
  */
 public final class GlobalSingletons {
 
