@@ -5,35 +5,42 @@ import io.globalregistry.MessageHandler;
 import io.globalregistry.boot.FencingTokenAware;
 import io.globalregistry.boot.GlobalSingleton;
 import io.globalregistry.boot.InvalidGlobalSingletonException;
-import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.springframework.beans.factory.BeanClassLoaderAware;
-import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.annotation.AnnotatedBeanDefinition;
 import org.springframework.beans.factory.config.BeanDefinition;
-import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.config.ConstructorArgumentValues;
+import org.springframework.beans.factory.config.RuntimeBeanReference;
+import org.springframework.beans.factory.support.AbstractBeanDefinition;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
+import org.springframework.beans.factory.support.GenericBeanDefinition;
 import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.core.Ordered;
+import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.type.MethodMetadata;
 import org.springframework.util.ClassUtils;
 
 /**
- * Rewrites each {@link GlobalSingleton} bean definition: the real bean's definition leaves the context (so no
- * lookup by type creates or even sees it) for the {@link GlobalSingletonManager}, which creates and destroys it
- * on the owner only, as {@code beanName + ".target"} in a bean factory of its own whose parent is the context's;
- * the bean's own name gets a proxy of its interface
- * ({@link GlobalNameRegistry#proxy(Object, Class)}). Fails the startup, naming the bean, when a singleton has no
- * usable interface or shares its name with another one. Also registers the {@link GlobalSingletons} bean and the
- * post-processor that hands instances their fencing token.
+ * Rewrites each {@link GlobalSingleton} bean definition: the real bean's definition moves to
+ * {@code beanName + ".target"} and becomes abstract (so no lookup by type creates or even sees it) for the
+ * {@link GlobalSingletonManager}, which creates and destroys it on the owner only, from a concrete copy in a bean
+ * factory of its own whose parent is the context's; the bean's own name gets a
+ * {@link GlobalSingletonProxyFactoryBean}, a proxy of its interface ({@link GlobalNameRegistry#proxy(Object, Class)}).
+ * Fails the startup, naming the bean, when a singleton has no usable interface or shares its name with another
+ * one. Also registers the {@link GlobalSingletons} bean and the post-processor that hands instances their fencing
+ * token.
+ *
+ * <p>Every definition it registers is one Spring AOT can write as code (constructor arguments of strings, classes
+ * and bean references, no instance supplier): with AOT it runs at build time only (
+ * {@link GlobalSingletonAotProcessor} leaves it out of the generated context), and the generated definitions are
+ * what it computed.
  */
 public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefinitionRegistryPostProcessor,
         BeanClassLoaderAware, Ordered {
@@ -41,8 +48,10 @@ public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefini
     /** The name of the {@link GlobalSingletons} bean. */
     public static final String SINGLETONS_BEAN_NAME = "globalSingletons";
 
+    /** The name of the {@link FencingTokenPostProcessor} bean. */
+    static final String FENCING_TOKEN_POST_PROCESSOR_BEAN_NAME = "globalSingletonFencingTokenPostProcessor";
+
     private ClassLoader classLoader = ClassUtils.getDefaultClassLoader();
-    private GlobalSingletons singletons = new GlobalSingletons(List.of());
 
     @Override
     public void setBeanClassLoader(ClassLoader classLoader) {
@@ -56,7 +65,7 @@ public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefini
 
     @Override
     public void postProcessBeanDefinitionRegistry(BeanDefinitionRegistry registry) {
-        Map<String, GlobalSingletonDefinition> byName = new LinkedHashMap<>();
+        Map<String, Found> byName = new LinkedHashMap<>();
         for (String beanName : registry.getBeanDefinitionNames()) {
             BeanDefinition definition = registry.getBeanDefinition(beanName);
             if (definition.isAbstract() || definition.getRole() == BeanDefinition.ROLE_INFRASTRUCTURE) {
@@ -66,27 +75,39 @@ public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefini
             if (declared == null) {
                 continue;
             }
-            GlobalSingletonDefinition singleton = singleton(beanName, definition, declared);
-            GlobalSingletonDefinition other = byName.putIfAbsent(singleton.name(), singleton);
+            Found singleton = new Found(singleton(beanName, definition, declared), definition);
+            Found other = byName.putIfAbsent(singleton.singleton.name(), singleton);
             if (other != null) {
-                throw new InvalidGlobalSingletonException(beanName, "its name '" + singleton.name()
-                        + "' is also the name of @GlobalSingleton bean '" + other.beanName() + "'",
+                throw new InvalidGlobalSingletonException(beanName, "its name '" + singleton.singleton.name()
+                        + "' is also the name of @GlobalSingleton bean '" + other.singleton.beanName() + "'",
                         "give one of them another @GlobalSingleton(name = ...)");
             }
         }
-        for (GlobalSingletonDefinition singleton : byName.values()) {
+        for (Found singleton : byName.values()) {
             rewrite(registry, singleton);
         }
-        singletons = new GlobalSingletons(new ArrayList<>(byName.values()));
-        GlobalSingletons found = singletons;
-        RootBeanDefinition holder = new RootBeanDefinition(GlobalSingletons.class, () -> found);
-        holder.setRole(BeanDefinition.ROLE_INFRASTRUCTURE);
-        registry.registerBeanDefinition(SINGLETONS_BEAN_NAME, holder);
+        registry.registerBeanDefinition(SINGLETONS_BEAN_NAME, holder(byName.values()));
+        RootBeanDefinition fencing = new RootBeanDefinition(FencingTokenPostProcessor.class);
+        fencing.getConstructorArgumentValues()
+                .addIndexedArgumentValue(0, new RuntimeBeanReference(SINGLETONS_BEAN_NAME));
+        fencing.setRole(BeanDefinition.ROLE_INFRASTRUCTURE);
+        registry.registerBeanDefinition(FENCING_TOKEN_POST_PROCESSOR_BEAN_NAME, fencing);
     }
 
-    @Override
-    public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
-        beanFactory.addBeanPostProcessor(new FencingTokenPostProcessor(singletons));
+    /** The {@link GlobalSingletons} bean: its constructor's three arrays, one entry per singleton, as strings. */
+    private static RootBeanDefinition holder(Collection<Found> singletons) {
+        RootBeanDefinition holder = new RootBeanDefinition(GlobalSingletons.class);
+        ConstructorArgumentValues arguments = holder.getConstructorArgumentValues();
+        arguments.addIndexedArgumentValue(0, singletons.stream().map(found -> found.singleton.beanName())
+                .toArray(String[]::new));
+        arguments.addIndexedArgumentValue(1, singletons.stream().map(found -> found.singleton.name())
+                .toArray(String[]::new));
+        // the interfaces by name, converted back by the container: the code Spring AOT writes for this definition
+        // sits in this package, where a user's interface nested in a non-public class could not be named
+        arguments.addIndexedArgumentValue(2, singletons.stream().map(found -> found.singleton.type().getName())
+                .toArray(String[]::new));
+        holder.setRole(BeanDefinition.ROLE_INFRASTRUCTURE);
+        return holder;
     }
 
     /** The annotation and the bean's declared type, or null when the bean is no global singleton. */
@@ -122,8 +143,7 @@ public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefini
                     "declare it as a @Component class or a @Bean method with a precise return type");
         }
         String name = declared.annotation.name().isEmpty() ? beanName : declared.annotation.name();
-        return new GlobalSingletonDefinition(beanName, beanName + GlobalSingletonDefinition.TARGET_SUFFIX, name,
-                proxiedInterface(beanName, declared), definition);
+        return new GlobalSingletonDefinition(beanName, name, proxiedInterface(beanName, declared));
     }
 
     private static Class<?> proxiedInterface(String beanName, Declared declared) {
@@ -168,29 +188,33 @@ public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefini
                 || type == MessageHandler.class || type == FencingTokenAware.class);
     }
 
-    private static void rewrite(BeanDefinitionRegistry registry, GlobalSingletonDefinition singleton) {
-        if (!(registry instanceof BeanFactory)) {
-            throw new IllegalStateException("@GlobalSingleton needs a bean definition registry that is a bean "
-                    + "factory; got a " + registry.getClass().getName());
+    private static void rewrite(BeanDefinitionRegistry registry, Found found) {
+        GlobalSingletonDefinition singleton = found.singleton;
+        if (registry.containsBeanDefinition(singleton.targetBeanName())) {
+            throw new InvalidGlobalSingletonException(singleton.beanName(), "the name '" + singleton.targetBeanName()
+                    + "' of its real bean is taken by another bean", "rename that other bean");
         }
-        BeanFactory beanFactory = (BeanFactory) registry;
-        BeanDefinition target = singleton.target();
+        AbstractBeanDefinition target = found.target instanceof AbstractBeanDefinition
+                ? (AbstractBeanDefinition) found.target : new GenericBeanDefinition(found.target);
         boolean primary = target.isPrimary();
-        registry.removeBeanDefinition(singleton.beanName()); // no lookup by type may create or see the real bean
+        registry.removeBeanDefinition(singleton.beanName()); // its name is the proxy's
+        target.setAbstract(true); // no lookup by type may create or see the real bean
         target.setScope(BeanDefinition.SCOPE_PROTOTYPE);
         target.setLazyInit(true);
         target.setAutowireCandidate(false);
         target.setPrimary(false);
+        target.setAttribute(GlobalSingletonDefinition.PROXIED_INTERFACE_ATTRIBUTE, singleton.type());
+        registry.registerBeanDefinition(singleton.targetBeanName(), target);
 
-        String name = singleton.name();
-        Class<?> type = singleton.type();
-        Supplier<Object> proxy = () -> beanFactory.getBean(GlobalNameRegistry.class).proxy(name, type);
-        RootBeanDefinition proxyDefinition = new RootBeanDefinition(type);
-        proxyDefinition.setInstanceSupplier(proxy);
-        proxyDefinition.setPrimary(primary);
-        proxyDefinition.setDescription("Proxy of @GlobalSingleton '" + name + "' (real bean: "
+        RootBeanDefinition proxy = new RootBeanDefinition(GlobalSingletonProxyFactoryBean.class);
+        proxy.getConstructorArgumentValues().addIndexedArgumentValue(0, singleton.name());
+        proxy.getConstructorArgumentValues().addIndexedArgumentValue(1, singleton.type());
+        proxy.setTargetType(ResolvableType.forClassWithGenerics(GlobalSingletonProxyFactoryBean.class,
+                singleton.type())); // lookups by the interface see it before it exists, with AOT too
+        proxy.setPrimary(primary);
+        proxy.setDescription("Proxy of @GlobalSingleton '" + singleton.name() + "' (real bean: "
                 + singleton.targetBeanName() + ", on the owning node only)");
-        registry.registerBeanDefinition(singleton.beanName(), proxyDefinition);
+        registry.registerBeanDefinition(singleton.beanName(), proxy);
     }
 
     private Class<?> load(String className) {
@@ -201,6 +225,17 @@ public final class GlobalSingletonBeanFactoryPostProcessor implements BeanDefini
             return ClassUtils.forName(className, classLoader);
         } catch (ClassNotFoundException | LinkageError e) {
             return null;
+        }
+    }
+
+    /** A singleton found, and the definition the context declared it with. */
+    private static final class Found {
+        final GlobalSingletonDefinition singleton;
+        final BeanDefinition target;
+
+        Found(GlobalSingletonDefinition singleton, BeanDefinition target) {
+            this.singleton = singleton;
+            this.target = target;
         }
     }
 

@@ -106,9 +106,9 @@ final class GlobalSingletonSlot {
 
     /**
      * The factory of one real bean: a child of the context's, configured like it (post-processors, autowiring,
-     * {@code @Value} resolution, conversion), which holds only its definition; where the context processes
-     * {@code @Scheduled} methods, its own processor does instead, on a scheduler that runs a task only while this
-     * node may act as the singleton's owner.
+     * {@code @Value} resolution, conversion), which holds only its definition (a concrete copy of the context's
+     * abstract one); where the context processes {@code @Scheduled} methods, its own processor does instead, on a
+     * scheduler that runs a task only while this node may act as the singleton's owner.
      */
     private DefaultListableBeanFactory targetFactory() {
         DefaultListableBeanFactory factory = new DefaultListableBeanFactory(beanFactory);
@@ -128,7 +128,7 @@ final class GlobalSingletonSlot {
             this.scheduling = scheduling;
             this.schedulers = schedulers;
         }
-        factory.registerBeanDefinition(definition.targetBeanName(), definition.target());
+        factory.registerBeanDefinition(definition.targetBeanName(), definition.realBeanDefinition(beanFactory));
         return factory;
     }
 
