@@ -57,8 +57,11 @@ import com.rabbitmq.client.ConnectionFactory;
  *     so this leaves alone the clusters of tests still running in another JVM (a parallel fork, or
  *     another build on the same machine). The consumer count comes from the listing: RabbitMQ ignores
  *     {@code if-unused} when deleting a stream (checked on 3.10.8), so the delete itself cannot guard.
- *     The one window left is a stream that a running test in another JVM declared and has not
- *     subscribed to yet (milliseconds).</li>
+ *     A node declares its cluster's three streams before it subscribes to any (up to seconds on a
+ *     broker cluster, where it may wait for a replica), so a stream counts as in use when any stream
+ *     of its cluster has a consumer, and only streams idle in two listings {@value #SETTLE_SECONDS} s
+ *     apart are deleted (once, in CI, a stream of the starter's tests was deleted in that window by the
+ *     janitor of another build on the machine).</li>
  * </ul>
  *
  * <h2>How</h2>
@@ -84,6 +87,9 @@ public final class LeaseStreamJanitor implements LauncherSessionListener {
     static final String DISABLE_PROPERTY = "global-registry.test.lease-janitor";
 
     static final int LIST_TIMEOUT_SECONDS = 20;
+
+    /** How long apart the two listings are. */
+    static final int SETTLE_SECONDS = 3;
 
     private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
 
@@ -137,15 +143,30 @@ public final class LeaseStreamJanitor implements LauncherSessionListener {
         return queues;
     }
 
-    /** The names to delete: test lease streams without consumers. */
+    /** The names to delete: test lease streams of clusters none of whose lease streams has a consumer. */
     static List<String> deletable(List<Queue> queues) {
+        java.util.Set<String> clustersInUse = new java.util.HashSet<>();
+        for (Queue queue : queues) {
+            Matcher lease = LEASE_STREAM.matcher(queue.name());
+            if (queue.consumers() > 0 && lease.matches()) {
+                clustersInUse.add(lease.group(1));
+            }
+        }
         List<String> names = new ArrayList<>();
         for (Queue queue : queues) {
-            if (queue.consumers() == 0 && isTestLeaseStream(queue.name())) {
+            Matcher lease = LEASE_STREAM.matcher(queue.name());
+            if (queue.consumers() == 0 && isTestLeaseStream(queue.name()) && lease.matches()
+                    && !clustersInUse.contains(lease.group(1))) {
                 names.add(queue.name());
             }
         }
         return names;
+    }
+
+    /** Of {@code first}'s deletable names, those still deletable in {@code second}, a later listing. */
+    static List<String> deletable(List<Queue> first, List<Queue> second) {
+        List<String> still = deletable(second);
+        return deletable(first).stream().filter(still::contains).toList();
     }
 
     private static void clean(String when) {
@@ -177,11 +198,16 @@ public final class LeaseStreamJanitor implements LauncherSessionListener {
         if (rabbitmqctl == null) {
             return "skipped, no rabbitmqctl on the PATH to list queues with";
         }
-        List<Queue> queues = parse(run(List.of(rabbitmqctl.toString(), "-q", "list_queues", "-p", broker.virtualHost(),
-                "--no-table-headers", "name", "consumers")));
+        List<String> list = List.of(rabbitmqctl.toString(), "-q", "list_queues", "-p", broker.virtualHost(),
+                "--no-table-headers", "name", "consumers");
+        List<Queue> queues = parse(run(list));
         long others = queues.stream()
                 .filter(q -> LEASE_STREAM.matcher(q.name()).matches() && !isTestLeaseStream(q.name())).count();
         List<String> names = deletable(queues);
+        if (!names.isEmpty()) {
+            Thread.sleep(TimeUnit.SECONDS.toMillis(SETTLE_SECONDS));
+            names = deletable(queues, parse(run(list)));
+        }
         long inUse = queues.stream().filter(q -> q.consumers() > 0 && isTestLeaseStream(q.name())).count();
         String kept = "kept " + inUse + " in use and " + others + " not of a test cluster";
         if (names.isEmpty()) {

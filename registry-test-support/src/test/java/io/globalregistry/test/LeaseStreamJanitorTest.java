@@ -82,6 +82,33 @@ class LeaseStreamJanitorTest {
                 .containsExactly("global-registry.test-1a2b3c4d.lease.0", "global-registry.test-1a2b3c4d.lease.1");
     }
 
+    /** A cluster with one stream consumed is in use: its other streams were just declared, not yet subscribed. */
+    @Test
+    void keepsTheIdleStreamsOfAClusterWithAConsumedOne() {
+        List<LeaseStreamJanitor.Queue> queues = LeaseStreamJanitor.parse("""
+                global-registry.test-1a2b3c4d.lease.0	1
+                global-registry.test-1a2b3c4d.lease.1	0
+                global-registry.test-1a2b3c4d.lease.2	0
+                global-registry.test-0badcafe.lease.0	0
+                """);
+        assertThat(LeaseStreamJanitor.deletable(queues)).containsExactly("global-registry.test-0badcafe.lease.0");
+    }
+
+    /** Only what was idle in both listings goes: a cluster that a later listing shows consumed stays. */
+    @Test
+    void deletesOnlyWhatIsIdleInBothListings() {
+        List<LeaseStreamJanitor.Queue> first = LeaseStreamJanitor.parse("""
+                global-registry.test-1a2b3c4d.lease.0	0
+                global-registry.test-0badcafe.lease.0	0
+                """);
+        List<LeaseStreamJanitor.Queue> second = LeaseStreamJanitor.parse("""
+                global-registry.test-1a2b3c4d.lease.0	2
+                global-registry.test-0badcafe.lease.0	0
+                global-registry.test-12345678.lease.0	0
+                """);
+        assertThat(LeaseStreamJanitor.deletable(first, second)).containsExactly("global-registry.test-0badcafe.lease.0");
+    }
+
     @Test
     void onlyLocalBrokersAreListed() {
         assertThat(LeaseStreamJanitor.isLocal("localhost")).isTrue();
