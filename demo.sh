@@ -24,6 +24,7 @@ esac
 echo "Building the sample app (mvn -q -B -DskipTests -pl registry-sample-app -am install) ..."
 mvn -q -B -DskipTests -pl registry-sample-app -am install >&2
 cp="registry-sample-app/target/classes:$(cat registry-sample-app/target/classpath.txt)"
+jar="$(ls registry-sample-app/target/registry-sample-app-*.jar | grep -v '\.original$' | head -1)" # executable
 if [ "$mode" = core ]; then
   exec java -cp "$cp" io.globalregistry.sample.CoreDemo
 fi
@@ -95,7 +96,7 @@ started=$(now_ms)
 for i in 1 2 3; do
   name="node-$i"
   port=$((base_port + i - 1))
-  java "${java_opts[@]}" -cp "$cp" io.globalregistry.sample.app.SampleApplication \
+  java "${java_opts[@]}" -jar "$jar" \
     --server.port="$port" --global-registry.node-name="$name" --global-registry.cluster="$cluster" \
     --global-registry.strategy="$strategy" --spring.main.banner-mode=off "${broker_args[@]}" >"$logs/$name.log" 2>&1 &
   pids+=("$!")

@@ -55,10 +55,17 @@ final class SampleNodes implements AutoCloseable {
 
     /** Starts a sample-app JVM named {@code name} with {@code args} (Spring Boot command-line properties). */
     Node start(String name, List<String> args) throws IOException {
+        return start(name, List.of(), args);
+    }
+
+    /** {@link #start(String, List)} with JVM options {@code jvmOptions} (e.g. {@code -Dspring.aot.enabled=true}). */
+    Node start(String name, List<String> jvmOptions, List<String> args) throws IOException {
         int port = freePort();
         List<String> command = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of(
                 "-cp", System.getProperty("java.class.path"),
                 SampleApplication.class.getName(),
                 "--server.port=" + port,
