@@ -125,12 +125,20 @@ public final class ScaleBenchmark {
                 }
             }
             AmqpGlobalRegistry registrant = followers.get(0);
-            BenchCluster.registerSequentially(registrant, "warm", WARMUP);
-            Percentiles register = new Percentiles(BenchCluster.registerSequentially(registrant, "reg", MEASURED));
-            Long failover = failover(followers.get(1), registrant);
-            return new Figures(size, strategy, startMillis, idle, register, failover,
-                    failover == null ? "no node owned the crashed node's name within " + FAILOVER_TIMEOUT_MILLIS
-                            + " ms" : null);
+            Percentiles register;
+            try {
+                BenchCluster.registerSequentially(registrant, "warm", WARMUP);
+                register = new Percentiles(BenchCluster.registerSequentially(registrant, "reg", MEASURED));
+            } catch (RuntimeException e) {
+                return new Figures(size, strategy, startMillis, idle, null, null, "registrations failed: " + e);
+            }
+            try {
+                Long failover = failover(followers.get(1), registrant);
+                return new Figures(size, strategy, startMillis, idle, register, failover, failover != null ? null
+                        : "no node owned the crashed node's name within " + FAILOVER_TIMEOUT_MILLIS + " ms");
+            } catch (RuntimeException e) {
+                return new Figures(size, strategy, startMillis, idle, register, null, "failover not measured: " + e);
+            }
         }
     }
 
@@ -255,10 +263,15 @@ public final class ScaleBenchmark {
         Idle idle = f.idle();
         System.out.printf(Locale.ROOT, "%s: started+settled in %d ms; idle broker CPU %.1f%% (this JVM %.1f%%),"
                         + " %.0f published/s, %.0f delivered/s (%.0f lease-stream reads + %.0f inbox/leader queue);"
-                        + " register p50 %.2f ms p99 %.2f ms; crash failover %s%n",
+                        + " register %s; crash failover %s%n",
                 label, f.startMillis(), idle.brokerCpu(), idle.jvmCpu(), idle.published(), idle.delivered(),
-                idle.streamReads(), idle.queueDeliveries(), f.register().micros(50) / 1000, f.register().micros(99) / 1000,
-                f.failoverMillis() == null ? "none within " + FAILOVER_TIMEOUT_MILLIS + " ms" : f.failoverMillis() + " ms");
+                idle.streamReads(), idle.queueDeliveries(), f.register() == null ? "not measured"
+                        : String.format(Locale.ROOT, "p50 %.2f ms p99 %.2f ms", f.register().micros(50) / 1000,
+                                f.register().micros(99) / 1000),
+                f.failoverMillis() == null ? "not measured" : f.failoverMillis() + " ms");
+        if (f.failure() != null) {
+            System.out.println(label + ": " + f.failure());
+        }
     }
 
     /** "RESULT cpu_idle_base=.. cpu_3=.. ..." ({@code na} for what was not measured). */
