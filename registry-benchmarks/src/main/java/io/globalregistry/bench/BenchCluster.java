@@ -4,7 +4,9 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.amqp.AmqpGlobalRegistry;
+import io.globalregistry.amqp.AmqpTransport;
 import io.globalregistry.protocol.RegistryConfig;
+import io.globalregistry.protocol.RegistryConfig.Liveness;
 import io.globalregistry.test.TestBroker;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +15,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * N registry nodes in this JVM, each on its own connection to the test broker, in a fresh cluster.
- * {@link #close()} closes every node and deletes the cluster's exchange.
+ * {@link #close()} closes every node and deletes the cluster's exchange and its lease streams
+ * (durable: liveness {@code lease}, the default on RabbitMQ 3.9 and later, declares them). If a
+ * node fails to start, the constructor closes the ones started and deletes the same, then throws.
  */
 final class BenchCluster implements AutoCloseable {
 
@@ -27,12 +31,17 @@ final class BenchCluster implements AutoCloseable {
     /** With the default settings changed by {@code settings} (e.g. a secret). */
     BenchCluster(int size, UnaryOperator<RegistryConfig> settings) {
         RegistryConfig config = settings.apply(RegistryConfig.defaults("bench-" + UUID.randomUUID().toString().substring(0, 8)));
-        for (int i = 0; i < size; i++) {
-            nodes.add(AmqpGlobalRegistry.builder()
-                    .rabbitConnectionFactory(broker.newConnectionFactory())
-                    .config(config)
-                    .nodeName("bench-" + i)
-                    .start());
+        try {
+            for (int i = 0; i < size; i++) {
+                nodes.add(AmqpGlobalRegistry.builder()
+                        .rabbitConnectionFactory(broker.newConnectionFactory())
+                        .config(config)
+                        .nodeName("bench-" + i)
+                        .start());
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
     }
 
@@ -42,15 +51,28 @@ final class BenchCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        String exchange = nodes.isEmpty() ? null : nodes.get(0).transport().exchange();
+        if (nodes.isEmpty()) {
+            return;
+        }
+        AmqpTransport transport = nodes.get(0).transport();
+        String exchange = transport.exchange();
+        List<String> streams = transport.liveness() == Liveness.LEASE ? transport.leaseStreams() : List.of();
         nodes.forEach(AmqpGlobalRegistry::close);
-        if (exchange != null) {
-            try (Connection connection = broker.newConnectionFactory().newConnection("bench-cleanup");
-                 Channel channel = connection.createChannel()) {
+        try (Connection connection = broker.newConnectionFactory().newConnection("bench-cleanup")) {
+            try (Channel channel = connection.createChannel()) {
                 channel.exchangeDelete(exchange);
             } catch (Exception e) {
                 System.err.println("could not delete the exchange " + exchange + ": " + e);
             }
+            for (String stream : streams) {
+                try (Channel channel = connection.createChannel()) {
+                    channel.queueDelete(stream);
+                } catch (Exception e) {
+                    System.err.println("could not delete the lease stream " + stream + ": " + e);
+                }
+            }
+        } catch (Exception e) {
+            System.err.println("could not clean up the exchange " + exchange + " and the lease streams: " + e);
         }
     }
 
