@@ -5,12 +5,18 @@ import com.rabbitmq.client.Connection;
 import io.globalregistry.RegistrationResult;
 import io.globalregistry.amqp.AmqpGlobalRegistry;
 import io.globalregistry.amqp.AmqpTransport;
+import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.RegistryConfig;
+import io.globalregistry.protocol.RegistryConfig.Strategy;
 import io.globalregistry.protocol.RegistryConfig.Liveness;
 import io.globalregistry.test.TestBroker;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 /**
@@ -42,6 +48,33 @@ final class BenchCluster implements AutoCloseable {
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * Waits until every node sees every member and, under {@code leader}, all name the same leader; returns it
+     * (empty under {@code claim}).
+     *
+     * @throws IllegalStateException if that takes over {@code timeoutMillis}
+     */
+    Optional<NodeId> awaitSettled(Strategy strategy, long timeoutMillis) throws InterruptedException {
+        int size = nodes.size();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (true) {
+            boolean everyone = nodes.stream().allMatch(n -> n.members().size() == size);
+            Set<Optional<NodeId>> leaders = new HashSet<>();
+            nodes.forEach(n -> leaders.add(n.leader()));
+            boolean agreed = strategy == Strategy.CLAIM
+                    ? leaders.equals(Set.of(Optional.empty()))
+                    : leaders.size() == 1 && leaders.iterator().next().isPresent();
+            if (everyone && agreed) {
+                return leaders.iterator().next();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(size + " nodes did not settle within " + timeoutMillis + " ms: members "
+                        + nodes.stream().map(n -> n.members().size()).toList() + ", leaders " + leaders);
+            }
+            Thread.sleep(20);
         }
     }
 

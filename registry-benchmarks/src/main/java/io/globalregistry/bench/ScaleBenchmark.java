@@ -12,11 +12,9 @@ import io.globalregistry.test.TestBroker;
 import io.globalregistry.wire.MessageType;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 
@@ -110,7 +108,7 @@ public final class ScaleBenchmark {
         try (cluster) {
             Optional<NodeId> leader;
             try {
-                leader = awaitSettled(cluster, strategy, size, 30_000 + 1_000L * size);
+                leader = cluster.awaitSettled(strategy, 30_000 + 1_000L * size);
             } catch (IllegalStateException e) {
                 return new Figures(size, strategy, millisSince(started), null, null, null, e.getMessage());
             }
@@ -139,28 +137,6 @@ public final class ScaleBenchmark {
             } catch (RuntimeException e) {
                 return new Figures(size, strategy, startMillis, idle, register, null, "failover not measured: " + e);
             }
-        }
-    }
-
-    /** Every node sees every member and, under {@code leader}, all name the same leader: returns it. */
-    private static Optional<NodeId> awaitSettled(BenchCluster cluster, Strategy strategy, int size, long timeoutMillis)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (true) {
-            boolean everyone = cluster.nodes.stream().allMatch(n -> n.members().size() == size);
-            Set<Optional<NodeId>> leaders = new HashSet<>();
-            cluster.nodes.forEach(n -> leaders.add(n.leader()));
-            boolean agreed = strategy == Strategy.CLAIM
-                    ? leaders.equals(Set.of(Optional.empty()))
-                    : leaders.size() == 1 && leaders.iterator().next().isPresent();
-            if (everyone && agreed) {
-                return leaders.iterator().next();
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(size + " nodes did not settle within " + timeoutMillis + " ms: members "
-                        + cluster.nodes.stream().map(n -> n.members().size()).toList() + ", leaders " + leaders);
-            }
-            Thread.sleep(50);
         }
     }
 

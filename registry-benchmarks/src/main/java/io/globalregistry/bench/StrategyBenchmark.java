@@ -7,11 +7,9 @@ import io.globalregistry.membership.NodeId;
 import io.globalregistry.protocol.RegistryConfig.Strategy;
 import io.globalregistry.wire.MessageType;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 
@@ -79,7 +77,7 @@ public final class StrategyBenchmark {
     private static Figures run(Strategy strategy, int size) throws Exception {
         String label = strategy.name().toLowerCase(Locale.ROOT) + size;
         try (BenchCluster cluster = new BenchCluster(size, c -> c.withStrategy(strategy))) {
-            Optional<NodeId> leader = awaitSettled(cluster, strategy, size);
+            Optional<NodeId> leader = cluster.awaitSettled(strategy, TimeUnit.SECONDS.toMillis(READY_TIMEOUT_SECONDS));
             List<AmqpGlobalRegistry> followers = new ArrayList<>();
             for (AmqpGlobalRegistry node : cluster.nodes) {
                 if (leader.isEmpty() || !leader.get().equals(node.nodeId())) {
@@ -106,28 +104,6 @@ public final class StrategyBenchmark {
             Percentiles absent = new Percentiles(lookups(looker, "absent", MEASURED, null));
             return new Figures(label, size, register, during.published() / (double) MEASURED,
                     during.delivered(size) / (double) MEASURED, during.breakdown(MEASURED), miss, hit, absent);
-        }
-    }
-
-    /** Waits until every node sees every member and, under {@code leader}, names the same leader; returns it. */
-    private static Optional<NodeId> awaitSettled(BenchCluster cluster, Strategy strategy, int size) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
-        while (true) {
-            boolean everyone = cluster.nodes.stream().allMatch(n -> n.members().size() == size);
-            Set<Optional<NodeId>> leaders = new HashSet<>();
-            cluster.nodes.forEach(n -> leaders.add(n.leader()));
-            boolean agreed = strategy == Strategy.CLAIM
-                    ? leaders.equals(Set.of(Optional.empty()))
-                    : leaders.size() == 1 && leaders.iterator().next().isPresent();
-            if (everyone && agreed) {
-                return leaders.iterator().next();
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the cluster did not settle within " + READY_TIMEOUT_SECONDS
-                        + " s: members " + cluster.nodes.stream().map(n -> n.members().size()).toList()
-                        + ", leaders " + leaders);
-            }
-            Thread.sleep(20);
         }
     }
 
