@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * broker addresses in <em>sorted</em> order ({@code host:port}), which every node of the cluster computes
  * alike whatever order it was given them in. So nodes that start together cannot pile the logs on one broker
  * node (RabbitMQ's {@code balanced} locator counts only the leaders already running, and three logs declared
- * at once by three nodes landed two on one broker node in 3 of 4 rounds: {@code LeaseLogPlacementTest}).
+ * at once by three nodes landed two or three on one broker node in 5 of 5 rounds: {@code LeaseLogPlacementTest}).
  *
  * <p>With one address (a load balancer, or a single broker) a log is created on the node's own connection.
  * If the {@code j}-th address does not accept a connection, the node's own connection creates the log
