@@ -173,6 +173,12 @@ if [ -z "$new_owner" ]; then
   echo "No survivor served /demo/next within 20 s (see $logs)" >&2; exit 1
 fi
 echo "  served again by $new_owner ${elapsed} ms after the kill ($failed failed or old-owner answers): $body"
+if grep -q "crash detection on" "$logs/$survivor.log"; then
+  echo "  (crash detection: the broker reported the owner's connection closed; its names moved global-registry.crash-grace, 150 ms, later)"
+elif grep -q "crash detection off" "$logs/$survivor.log"; then
+  echo "  (crash detection off: the broker has no event exchange, so the lease logs certified the owner dead, 1.75 s after"
+  echo "   its last heartbeat; on RabbitMQ, 'rabbitmq-plugins enable rabbitmq_event_exchange' makes it about 0.25 s)"
+fi
 echo
 echo "GET /demo/next on the survivors:"
 for name in node-1 node-2 node-3; do

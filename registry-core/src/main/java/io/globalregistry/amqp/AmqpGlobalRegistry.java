@@ -308,7 +308,7 @@ public final class AmqpGlobalRegistry implements GlobalNameRegistry {
                 BrokerAddresses.attach(own, order); // for the incarnation's leader election
                 CachingConnectionFactory caching = new CachingConnectionFactory(own);
                 caching.setAddressResolver(new ListAddressResolver(order)); // tried in this order, not shuffled
-                caching.setConnectionNameStrategy(f -> "global-registry " + self);
+                caching.setConnectionNameStrategy(f -> CrashDetection.connectionName(self));
                 return caching;
             };
         }

@@ -57,7 +57,8 @@ import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
  * <p>Its parts, one job each: {@link InboxConsumer} (the inbox's container), {@link EnvelopePublishing}
  * (encoding, size limit, counts), {@link PublisherChannel} and {@link CallChannel} (the channels),
  * {@link InboxProbe} (the {@code broker} rule's death check), {@link LeaderContention} (the leader queue),
- * {@link LeaseLogs} (the {@code lease} rule's streams). They log under this class's name.
+ * {@link LeaseLogs} (the {@code lease} rule's streams), {@link CrashDetection} (closed-connection reports and pings).
+ * They log under this class's name.
  */
 public final class AmqpTransport implements NodeTransport {
 
@@ -81,6 +82,7 @@ public final class AmqpTransport implements NodeTransport {
     private final LeaderContention contention;
     private final InboxConsumer consumer;
     private final EnvelopePublishing outgoing;
+    private final CrashDetection crashDetection;
     /** Liveness {@code lease}: where the stream reader subscribes again (its thread starts on first use). */
     private final ExecutorService leaseResubscriber;
     private final RateLimitedLog strayHeartbeatLog = new RateLimitedLog(LOG, Level.WARN);
@@ -137,6 +139,7 @@ public final class AmqpTransport implements NodeTransport {
                 this::admitFromQueue, () -> closed || crashed);
         this.consumer = new InboxConsumer(connectionFactory, self, inbox, () -> closed || crashed || leaving);
         this.outgoing = new EnvelopePublishing(codec, () -> closed || crashed);
+        this.crashDetection = new CrashDetection(self, inbox + ".events", this::newChannel, runtime);
         this.leaseResubscriber = RegistryThreads.fixed(self.name(), "lease", 1);
     }
 
@@ -290,6 +293,25 @@ public final class AmqpTransport implements NodeTransport {
         } catch (RuntimeException e) {
             return "/";
         }
+    }
+
+    /** Crash detection: the broker's reports of closed connections, when it has its event exchange ({@link CrashDetection}). */
+    @Override
+    public boolean watchConnections(Consumer<NodeId> closedConnection) {
+        return crashDetection.watch(closedConnection);
+    }
+
+    /** Crash detection: a {@code basic.qos} over this node's connection ({@link CrashDetection#ping}). */
+    @Override
+    public void ping(Runnable answered) {
+        if (!closed && !crashed) {
+            crashDetection.ping(answered);
+        }
+    }
+
+    /** How many reports of another registry node's closed connection the broker sent this node. */
+    public long closedConnectionReports() {
+        return crashDetection.reports();
     }
 
     @Override

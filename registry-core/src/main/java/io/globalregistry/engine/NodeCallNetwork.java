@@ -76,7 +76,12 @@ final class NodeCallNetwork implements CallNetwork {
 
     @Override
     public boolean leaseValid() {
-        return node.leaseValid();
+        return node.leaseValidWaiting();
+    }
+
+    @Override
+    public boolean leaseHeld() {
+        return node.leaseHeld();
     }
 
     @Override

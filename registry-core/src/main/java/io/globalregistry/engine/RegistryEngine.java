@@ -240,10 +240,15 @@ public final class RegistryEngine implements GlobalNameRegistry {
         return Optional.ofNullable(resolve(names.canonicalKey(name), false));
     }
 
+    /** Crash detection: the grace this node announces, in ms; 0 when off (see RegistryConfig#crashGrace). */
+    public long crashGraceMillis() {
+        return node.crashGraceMillis();
+    }
+
     @Override
     public boolean mayActAsOwner(Object name) {
         Registration registration = node.lookup(names.canonicalKey(name));
-        return !closed.get() && registration != null && registration.isLocal() && node.leaseValid();
+        return !closed.get() && registration != null && registration.isLocal() && node.leaseValidWaiting();
     }
 
     @Override

@@ -35,10 +35,19 @@ public interface CallNetwork {
     /**
      * Whether this node may act as an owner now (its lease is valid on the monotonic clock,
      * docs/PROTOCOL.md "Liveness"): an incoming call runs only then, else it is answered NOT_OWNER.
-     * Any thread.
+     * With crash detection it may wait, up to the crash grace, for the broker to answer a ping. Any
+     * thread but the node's loop.
      */
     default boolean leaseValid() {
         return true;
+    }
+
+    /**
+     * Whether this node holds its lease now, a missing ping answer aside (see {@link #leaseValid()}): what
+     * the loop checks before it hands an incoming call over. Never waits.
+     */
+    default boolean leaseHeld() {
+        return leaseValid();
     }
 
     /**

@@ -61,7 +61,7 @@ final class IncomingCalls {
     void onCall(NodeId caller, Call call) {
         lastReceived = System.nanoTime();
         Registration registration = network.lookup(call.name());
-        if (registration == null || !registration.isLocal() || !network.leaseValid()) {
+        if (registration == null || !registration.isLocal() || !network.leaseHeld()) {
             if (call.oneWay()) {
                 warnLog.log("Dropped a one-way call of {} on {}: the name is not registered here (or its lease is not"
                         + " valid)", call.method(), call.name());

@@ -24,12 +24,17 @@ import java.util.Objects;
  * @param strategy how the cluster decides who owns a name; every node of a cluster must use the same
  * @param leaderRetry under {@link Strategy#LEADER}: how often a node that is not the leader tries to become it
  * @param liveness what makes a node an owner that may act, and another one dead: see {@link Liveness}
+ * @param crashGrace under {@link Liveness#LEASE}, when the broker reports closed connections (RabbitMQ's event
+ *                   exchange): how long after the broker reported a node's connection closed the node is
+ *                   certified dead; an owner then acts only while the broker answered a ping of its sent less
+ *                   than nine tenths of this ago ({@link #crashLeaseMillis()}). {@link Duration#ZERO}: off, a
+ *                   crashed node is certified dead by the lease logs only (after {@link #takeoverMillis()})
  */
 public record RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter,
                              Duration claimTimeout, Duration joinWindow, int maxMessageSize,
                              ClaimOrdering claimOrdering, Duration callTimeout, int callThreads, int callQueue,
                              SecurityConfig security, Duration fenceAfter, Strategy strategy,
-                             Duration leaderRetry, Liveness liveness) {
+                             Duration leaderRetry, Liveness liveness, Duration crashGrace) {
 
     /**
      * {@link Liveness#LEASE}: how many lease logs (streams) every heartbeat goes to; a node acts while it
@@ -45,6 +50,9 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public static final int DEFAULT_CALL_THREADS = 8;
     /** The default number of incoming calls that may wait for a thread: 256. */
     public static final int DEFAULT_CALL_QUEUE = 256;
+
+    /** The default crash grace: 150 ms (see {@link #crashGrace()}). */
+    public static final Duration DEFAULT_CRASH_GRACE = Duration.ofMillis(150);
 
     /** The default leader retry: 250 ms. */
     public static final Duration DEFAULT_LEADER_RETRY = Duration.ofMillis(250);
@@ -105,6 +113,10 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         Objects.requireNonNull(strategy, "strategy");
         positive(leaderRetry, "leader-retry");
         Objects.requireNonNull(liveness, "liveness");
+        Objects.requireNonNull(crashGrace, "crash-grace");
+        if (crashGrace.isNegative() || (!crashGrace.isZero() && crashGrace.toMillis() < 20)) {
+            throw new IllegalArgumentException("crash-grace must be 0 (off) or at least 20 ms, got " + crashGrace);
+        }
         if (fenceAfter.compareTo(heartbeatInterval) <= 0) {
             throw new IllegalArgumentException("fence-after (" + fenceAfter
                     + ") must be longer than heartbeat-interval (" + heartbeatInterval + ")");
@@ -129,7 +141,7 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
                           Duration joinWindow, int maxMessageSize, ClaimOrdering claimOrdering) {
         this(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
                 DEFAULT_CALL_TIMEOUT, DEFAULT_CALL_THREADS, DEFAULT_CALL_QUEUE, SecurityConfig.NONE, DEFAULT_FENCE_AFTER,
-                Strategy.CLAIM, DEFAULT_LEADER_RETRY, Liveness.AUTO);
+                Strategy.CLAIM, DEFAULT_LEADER_RETRY, Liveness.AUTO, DEFAULT_CRASH_GRACE);
     }
 
     /**
@@ -144,71 +156,71 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public RegistryConfig withHeartbeat(Duration interval, Duration suspect) {
         return new RegistryConfig(cluster, interval, suspect, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
                 callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     public RegistryConfig withClaimTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, timeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     public RegistryConfig withJoinWindow(Duration window) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, window, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     public RegistryConfig withMaxMessageSize(int bytes) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, bytes,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     public RegistryConfig withClaimOrdering(ClaimOrdering ordering) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 ordering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     /** The same with another call timeout. */
     public RegistryConfig withCallTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, timeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     /** The same with another call executor: {@code threads} threads, {@code queue} calls waiting at most. */
     public RegistryConfig withCallExecutor(int threads, int queue) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, threads, queue, security, fenceAfter, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     /** The same with other security settings. */
     public RegistryConfig withSecurity(SecurityConfig settings) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, settings, fenceAfter, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     /** The same with another self-fencing delay. */
     public RegistryConfig withFenceAfter(Duration fence) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fence, strategy,
-                leaderRetry, liveness);
+                leaderRetry, liveness, crashGrace);
     }
 
     /** The same with another registration strategy. */
     public RegistryConfig withStrategy(Strategy kind) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, kind, leaderRetry, liveness);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, kind, leaderRetry, liveness, crashGrace);
     }
 
     /** The same with another leader retry interval. */
     public RegistryConfig withLeaderRetry(Duration retry) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, retry, liveness);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, retry, liveness, crashGrace);
     }
 
     /**
@@ -226,7 +238,7 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     /** The same with another liveness rule. */
     public RegistryConfig withLiveness(Liveness rule) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, rule);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, rule, crashGrace);
     }
 
     /**
@@ -247,6 +259,29 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public long takeoverMillis() {
         long lease = leaseMillis();
         return lease + Math.max(lease / 10, heartbeatInterval.toMillis());
+    }
+
+    /** The same with another crash grace ({@link Duration#ZERO}: crash detection off). */
+    public RegistryConfig withCrashGrace(Duration grace) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, liveness,
+                grace);
+    }
+
+    /**
+     * Crash detection: how long an owner may act after sending a ping the broker answered: nine tenths of
+     * the crash grace, so another node, which waits the whole grace after the broker reported the owner's
+     * connection closed, leaves a margin for the rates of the two monotonic clocks. Any answer the owner
+     * gets was written before its connection closed, so the owner stops acting before the other takes over.
+     */
+    public long crashLeaseMillis() {
+        long grace = crashGrace.toMillis();
+        return grace - Math.max(grace / 10, 1);
+    }
+
+    /** Crash detection: how often an owner pings the broker (a quarter of the crash grace). */
+    public long crashPingMillis() {
+        return Math.max(1, crashGrace.toMillis() / 4);
     }
 
     /** How long a grant binds the granting node: long enough to outlive any claim that can still win. */

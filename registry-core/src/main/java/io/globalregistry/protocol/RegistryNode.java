@@ -30,6 +30,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -83,6 +86,12 @@ public final class RegistryNode implements NodeContext {
     private long startedAt;
     private final boolean leaseRule;
     private final Leases leases;
+    /** Crash detection (docs/PROTOCOL.md, "Liveness"): the grace this node announces, fixed at start; 0 when off. */
+    private volatile long crashGrace;
+    /** Crash detection: until when (monotonic ms) the newest ping the broker answered lets this node act. */
+    private final AtomicLong pingedUntil = new AtomicLong(Long.MIN_VALUE);
+    /** Crash detection: the grace each member announces in its heartbeats (0: a report of its closed connection proves nothing). */
+    private final Map<NodeId, Long> announcedGrace = new HashMap<>();
 
     private record SyncKey(NodeId sender, long asOf) {
     }
@@ -103,7 +112,12 @@ public final class RegistryNode implements NodeContext {
         this.transport = transport;
         this.clock = new HybridLogicalClock(runtime::wallClockMillis);
         this.membership = new Membership(self);
-        this.table = new NameTable(self, events);
+        this.table = new NameTable(self, change -> {
+            if (self.equals(change.newOwner()) && crashGrace > 0) {
+                runtime.execute(this::pingOnce); // a new owner: prove its connection now, not at the next ping
+            }
+            events.accept(change);
+        });
         this.strategy = strategy.apply(this);
         this.strategyName = config.strategy().name().toLowerCase(Locale.ROOT);
         if (config.liveness() == RegistryConfig.Liveness.AUTO) {
@@ -143,6 +157,19 @@ public final class RegistryNode implements NodeContext {
     public void start() {
         lastOwnHeartbeat = runtime.monotonicMillis();
         startedAt = lastOwnHeartbeat;
+        if (leaseRule && !config.crashGrace().isZero()) {
+            if (transport.watchConnections(this::connectionClosedAtBroker)) {
+                crashGrace = config.crashGrace().toMillis();
+                LOG.info("{}: crash detection on: the broker reports closed connections, so a node whose connection"
+                        + " closes is certified dead {} ms later (it acts only within {} ms of a ping the broker"
+                        + " answered)", self, crashGrace, config.crashLeaseMillis());
+                ping();
+            } else {
+                LOG.info("{}: crash detection off: the broker reports no closed connections (on RabbitMQ, enable the"
+                        + " plugin rabbitmq_event_exchange); a crashed node is certified dead by the lease logs, {} ms"
+                        + " after its last heartbeat", self, config.takeoverMillis());
+            }
+        }
         broadcast(new Hello(strategyName));
         runtime.schedule(config.joinMillis(), this::joined);
         tick();
@@ -234,7 +261,38 @@ public final class RegistryNode implements NodeContext {
      * Checked where an owner acts: an incoming call, a delivery, a {@code @GlobalSingleton}'s task. Any thread.
      */
     public boolean leaseValid() {
+        long now = runtime.monotonicMillis();
+        return !stopped && !fenced && leases.validAt(now) && (crashGrace == 0 || now <= pingedUntil.get());
+    }
+
+    /** Whether this node holds its lease now, whether or not the broker answered a ping lately. Any thread. */
+    public boolean leaseHeld() {
         return !stopped && !fenced && leases.validAt(runtime.monotonicMillis());
+    }
+
+    /**
+     * {@link #leaseValid()}, but while the lease runs and only a ping answer is missing (a slow broker, a
+     * pause), it waits for one rather than refuse: a stale ping delays an act, only a lapsed lease (or a
+     * stop) refuses it. For threads about to act (never the loop).
+     */
+    public boolean leaseValidWaiting() {
+        if (leaseValid()) {
+            return true;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.leaseMillis());
+        while (crashGrace > 0 && !stopped && !fenced && leases.validAt(runtime.monotonicMillis())
+                && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(500));
+            if (leaseValid()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Crash detection: the grace this node announces (0: off, e.g. the broker reports no closed connections). */
+    public long crashGraceMillis() {
+        return crashGrace;
     }
 
     /** When this node's lease runs out (monotonic ms; {@link Long#MIN_VALUE} before the first). */
@@ -431,6 +489,54 @@ public final class RegistryNode implements NodeContext {
 
     // ---- timers ------------------------------------------------------------------------------
 
+    /**
+     * Crash detection: pings the broker every quarter of the grace while this node owns a name (and at once
+     * when it gains one); an answer to a ping sent at {@code t} lets this node act until
+     * {@code t} + {@link RegistryConfig#crashLeaseMillis()}. The answer was
+     * written before the connection closed, and another node certifies this one dead only the whole grace
+     * after the broker reported it closed, so this node has stopped acting by then.
+     */
+    private void ping() {
+        if (stopped) {
+            return;
+        }
+        if (table.count(self) > 0) {
+            pingOnce(); // a node that owns nothing acts as no owner: it need not prove anything
+        }
+        runtime.schedule(config.crashPingMillis(), this::ping);
+    }
+
+    private void pingOnce() {
+        if (!stopped) {
+            long until = runtime.monotonicMillis() + config.crashLeaseMillis();
+            transport.ping(() -> pingedUntil.accumulateAndGet(until, Math::max));
+        }
+    }
+
+    /**
+     * Crash detection: the broker reported {@code member}'s connection closed. Once the grace it announced
+     * has passed, it acts no more (its pings go unanswered, or it found its connection gone and gave up):
+     * it is certified dead, as if by the lease logs. A member that announced no grace waits for them.
+     */
+    private void connectionClosedAtBroker(NodeId member) {
+        if (stopped || member.equals(self) || membership.isDead(member) || !membership.isMember(member)) {
+            return;
+        }
+        long grace = announcedGrace.getOrDefault(member, 0L);
+        if (grace == 0) {
+            LOG.debug("{}: the broker reports the connection of {} closed; it announced no crash grace, so the lease"
+                    + " logs will certify its death", self, member);
+            return;
+        }
+        runtime.schedule(grace, () -> {
+            if (!stopped && membership.isMember(member) && !membership.isDead(member)) {
+                LOG.info("{} certifies {} dead: the broker reported its connection closed {} ms ago", self, member,
+                        grace);
+                memberGone(member);
+            }
+        });
+    }
+
     private void tick() {
         if (stopped) {
             return;
@@ -457,7 +563,7 @@ public final class RegistryNode implements NodeContext {
             }
         }
         Envelope heartbeat = envelope(new Heartbeat(table.count(self), table.digest(self), strategyName,
-                strategy.leaderEpoch()));
+                strategy.leaderEpoch(), crashGrace));
         leases.sent(heartbeat.hlc(), now);
         transport.heartbeat(heartbeat);
         if (!leaseRule) {
@@ -521,6 +627,9 @@ public final class RegistryNode implements NodeContext {
         }
         clock.receive(envelope.hlc());
         boolean isNew = membership.heard(sender, runtime.monotonicMillis());
+        if (envelope.body() instanceof Heartbeat heartbeat) {
+            announcedGrace.put(sender, heartbeat.crashGrace());
+        }
         if (isNew && !(envelope.body() instanceof Hello)) {
             if (strategy.replicated()) {
                 sendSync(sender);
@@ -715,6 +824,7 @@ public final class RegistryNode implements NodeContext {
     private void memberGone(NodeId member) {
         membership.remove(member);
         leases.forget(member);
+        announcedGrace.remove(member);
         newestHeartbeat.remove(member);
         table.removeOwner(member);
         strategy.memberGone(member);

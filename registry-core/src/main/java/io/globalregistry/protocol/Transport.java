@@ -38,6 +38,24 @@ public interface Transport {
     void checkAlive(NodeId node, Consumer<Boolean> alive);
 
     /**
+     * Crash detection: starts telling this node, on its loop, whenever the broker reports that another
+     * node's connection closed (RabbitMQ's event exchange, {@code connection.closed}). A report comes only
+     * from the broker node that held the connection, so a partition or a dead broker node stops it, never
+     * fakes it. Returns false, and tells nothing, when the broker makes no such reports.
+     */
+    default boolean watchConnections(Consumer<NodeId> closed) {
+        return false;
+    }
+
+    /**
+     * Crash detection: asks the broker, over this node's connection, for an answer; {@code answered} runs
+     * (on any thread) when it comes, so the connection was still open at the broker after the ping was
+     * sent. Does nothing while an earlier ping is unanswered.
+     */
+    default void ping(Runnable answered) {
+    }
+
+    /**
      * Drops this node's inbox and connection without a word, e.g. after it fenced itself: the
      * broker then certifies it dead, so no claim waits for a node that will never answer again.
      */

@@ -59,6 +59,9 @@ public final class SimulatedNetwork {
     private boolean[] logMoving;
     private final Map<NodeId, Long> pausedUntil = new HashMap<>();
     private Consumer<NodeId> connectionClosed = node -> { };
+    /** The unsafe variant: a ping is answered whether or not the node's connection is open at the broker. */
+    private boolean unprovenPings;
+    private long closeReports;
     private long nowMicros;
     private long sequence;
     private long delivered;
@@ -115,6 +118,8 @@ public final class SimulatedNetwork {
         boolean processAlive = true;
         boolean isolated;
         BiConsumer<Integer, Envelope> leaseConsumer;
+        /** Crash detection: told of other nodes' connections the broker reports closed (null: not watching). */
+        Consumer<NodeId> closedWatcher;
         final int[] cursor = new int[RegistryConfig.LEASE_LOGS];
         final long[] lastLogDelivery = new long[RegistryConfig.LEASE_LOGS];
 
@@ -193,6 +198,58 @@ public final class SimulatedNetwork {
         return brokers;
     }
 
+    /**
+     * The unsafe variant the crash-detection rule must be caught without: a node's ping is answered even when
+     * its connection is closed at the broker (as if the client answered it itself), so an owner whose
+     * connection only the broker saw close goes on acting past its crash grace.
+     */
+    public void unprovenPings(boolean on) {
+        this.unprovenPings = on;
+    }
+
+    /** How many reports of a closed connection reached a watching node. */
+    public long closeReports() {
+        return closeReports;
+    }
+
+    /**
+     * Crash detection: broker node {@code from} reports {@code closed}'s connection closed (the event exchange):
+     * every watching node whose queue the report can be routed to hears of it, a moment later. A paused broker
+     * node reports nothing; a partition keeps the report on its side.
+     */
+    private void reportClosed(NodeId closed, int from) {
+        if (paused[from]) {
+            return;
+        }
+        for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
+            Inbox watcher = entry.getValue();
+            if (watcher.closedWatcher == null || entry.getKey().equals(closed) || !routable(from, watcher)) {
+                continue;
+            }
+            at(nowMicros + delay(), entry.getKey(), () -> {
+                if (watcher.up && !watcher.isolated) {
+                    closeReports++;
+                    watcher.closedWatcher.accept(closed);
+                }
+            });
+        }
+    }
+
+    /**
+     * The network drops {@code node}'s connection on the broker's side only: the broker closes it (and reports
+     * it) at once, while the node's process runs on unaware, its messages and pings vanishing, until its client
+     * notices {@code clientNoticesAfterMicros} later.
+     */
+    public void closeOneSided(NodeId node, long clientNoticesAfterMicros) {
+        Inbox inbox = inboxes.get(node);
+        if (inbox == null || !inbox.up) {
+            return;
+        }
+        inbox.up = false;
+        reportClosed(node, inbox.broker);
+        at(nowMicros + clientNoticesAfterMicros, node, () -> connectionClosed.accept(node));
+    }
+
     /** Told when the broker closes a node's connection (its broker node paused or restarted): the client notices at once. */
     public void onConnectionClosed(Consumer<NodeId> handler) {
         this.connectionClosed = handler;
@@ -245,7 +302,7 @@ public final class SimulatedNetwork {
             for (int b = 0; b < brokers; b++) {
                 if (!majority(side[b])) {
                     paused[b] = true;
-                    closeConnectionsOn(b);
+                    closeConnectionsOn(b, false); // its reports reach nobody: it is paused
                 }
             }
         }
@@ -293,7 +350,7 @@ public final class SimulatedNetwork {
         if (handling == PartitionHandling.AUTOHEAL && wasSplit) {
             for (int b = 0; b < brokers; b++) {
                 if (!majorityOf(before, before[b])) {
-                    closeConnectionsOn(b); // the losing side restarts
+                    closeConnectionsOn(b, true); // the losing side restarts
                 }
             }
         }
@@ -320,7 +377,7 @@ public final class SimulatedNetwork {
      * records merge with the others'.
      */
     public void restartBroker(int broker) {
-        closeConnectionsOn(broker);
+        closeConnectionsOn(broker, true);
         if (!isPartitioned() && split) {
             split = false;
             Arrays.fill(recordSides, 0);
@@ -341,7 +398,7 @@ public final class SimulatedNetwork {
 
     /** kill -9 of a broker node's process: its clients' connections close (they notice at once), the logs it led move. */
     public void killBroker(int broker) {
-        closeConnectionsOn(broker);
+        closeConnectionsOn(broker, false); // a dead broker node reports nothing
         for (int j = 0; j < logLeader.length; j++) {
             if (logLeader[j] == broker && brokers > 1) {
                 moveLog(j, b -> b != broker);
@@ -349,13 +406,16 @@ public final class SimulatedNetwork {
         }
     }
 
-    private void closeConnectionsOn(int broker) {
+    private void closeConnectionsOn(int broker, boolean reports) {
         for (Map.Entry<NodeId, Inbox> entry : new ArrayList<>(inboxes.entrySet())) {
             Inbox inbox = entry.getValue();
             if (inbox.broker == broker && inbox.up) {
                 inbox.up = false;
+                NodeId node = entry.getKey();
+                if (reports) {
+                    reportClosed(node, broker);
+                }
                 if (inbox.processAlive) {
-                    NodeId node = entry.getKey();
                     at(nowMicros + delay(), node, () -> connectionClosed.accept(node));
                 }
             }
@@ -452,8 +512,12 @@ public final class SimulatedNetwork {
     public void crash(NodeId node) {
         Inbox inbox = inboxes.get(node);
         if (inbox != null) {
+            boolean wasUp = inbox.up && !inbox.isolated;
             inbox.up = false;
             inbox.processAlive = false;
+            if (wasUp) {
+                reportClosed(node, inbox.broker); // its socket closed with the process
+            }
         }
     }
 
@@ -468,7 +532,12 @@ public final class SimulatedNetwork {
             return;
         }
         inbox.isolated = true;
-        at(nowMicros + brokerNoticesAfterMicros, null, () -> inbox.up = false);
+        at(nowMicros + brokerNoticesAfterMicros, null, () -> {
+            if (inbox.up) {
+                inbox.up = false;
+                reportClosed(node, inbox.broker); // its heartbeat timeout
+            }
+        });
     }
 
     /** Whether the node's inbox exists (what the broker certifies). */
@@ -634,9 +703,40 @@ public final class SimulatedNetwork {
             @Override
             public void disconnect() {
                 Inbox inbox = inboxes.get(self);
-                if (inbox != null) {
+                if (inbox != null && inbox.up) {
                     inbox.up = false;
+                    if (!inbox.isolated) {
+                        reportClosed(self, inbox.broker);
+                    }
                 }
+            }
+
+            @Override
+            public boolean watchConnections(Consumer<NodeId> closed) {
+                inboxes.get(self).closedWatcher = closed;
+                return true;
+            }
+
+            @Override
+            public void ping(Runnable answered) {
+                Inbox me = inboxes.get(self);
+                if (unprovenPings) {
+                    at(nowMicros + 2 * delay(), self, answered);
+                    return;
+                }
+                if (me == null || !me.up || me.isolated) {
+                    return; // never reaches the broker
+                }
+                int broker = me.broker;
+                at(nowMicros + delay(), null, () -> {
+                    if (me.up && !me.isolated && !paused[broker]) { // the broker answers over an open connection
+                        at(nowMicros + delay(), self, () -> {
+                            if (!me.isolated) {
+                                answered.run();
+                            }
+                        });
+                    }
+                });
             }
 
             @Override

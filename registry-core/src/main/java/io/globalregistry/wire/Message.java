@@ -21,16 +21,24 @@ public sealed interface Message {
     /**
      * Broadcast every heartbeat interval; carries a digest of the names the sender owns, the
      * sender's registration strategy ({@code claim} or {@code leader}; null means {@code claim}) and,
-     * if the sender is the leader, its leader epoch (else 0).
+     * if the sender is the leader, its leader epoch (else 0); and its crash grace in milliseconds: 0 when
+     * it does not gate its acts on pings answered by the broker, so a report that its connection closed
+     * certifies nothing; else how long after such a report it may be certified dead.
      */
-    record Heartbeat(int owned, long digest, String strategy, long leaderEpoch) implements Message {
+    record Heartbeat(int owned, long digest, String strategy, long leaderEpoch, long crashGrace) implements Message {
         public Heartbeat {
             strategy = strategy == null ? CLAIM_STRATEGY : strategy;
+            crashGrace = Math.max(0, crashGrace);
         }
 
         /** A claim-strategy heartbeat. */
         public Heartbeat(int owned, long digest) {
-            this(owned, digest, CLAIM_STRATEGY, 0);
+            this(owned, digest, CLAIM_STRATEGY, 0, 0);
+        }
+
+        /** A heartbeat without crash detection. */
+        public Heartbeat(int owned, long digest, String strategy, long leaderEpoch) {
+            this(owned, digest, strategy, leaderEpoch, 0);
         }
 
         public MessageType type() {

@@ -21,6 +21,9 @@ final class TcpForwarder implements AutoCloseable {
     private final String targetHost;
     private final int targetPort;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final List<Socket> upstreams = new CopyOnWriteArrayList<>();
+    /** Set by {@link #cutBrokerSide()}: the clients' side of each connection stays open and its data is dropped. */
+    private volatile boolean oneSided;
     private final AtomicInteger accepted = new AtomicInteger();
 
     TcpForwarder(String targetHost, int targetPort) throws IOException {
@@ -60,31 +63,61 @@ final class TcpForwarder implements AutoCloseable {
                 Socket upstream = new Socket(targetHost, targetPort);
                 sockets.add(client);
                 sockets.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                upstreams.add(upstream);
+                pump(client, upstream, true);
+                pump(upstream, client, false);
             } catch (IOException e) {
                 closeQuietly(client);
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean fromClient) {
         Thread pump = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            boolean dropping = false;
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
                 for (int read; (read = in.read(buffer)) >= 0; ) {
-                    out.write(buffer, 0, read);
-                    out.flush();
+                    if (dropping) {
+                        continue;
+                    }
+                    try {
+                        out.write(buffer, 0, read);
+                        out.flush();
+                    } catch (IOException e) {
+                        if (!(fromClient && oneSided)) {
+                            throw e;
+                        }
+                        dropping = true; // the broker's side is gone; the client's data vanishes, unanswered
+                    }
                 }
             } catch (IOException e) {
                 // one side closed
             } finally {
-                closeQuietly(from);
-                closeQuietly(to);
+                if (oneSided) {
+                    closeQuietly(fromClient ? to : from); // only the broker's side
+                } else {
+                    closeQuietly(from);
+                    closeQuietly(to);
+                }
             }
         }, "forwarder-" + port() + "-pump");
         pump.setDaemon(true);
         pump.start();
+    }
+
+    /**
+     * The network drops the connections on one side: the broker sees each closed at once, the clients see
+     * nothing (their sockets stay open, what they send vanishes, nothing comes back). New ones are refused.
+     */
+    void cutBrokerSide() {
+        oneSided = true;
+        closeQuietly(server);
+        for (Socket upstream : upstreams) {
+            closeQuietly(upstream);
+        }
     }
 
     /** The broker node dies: every connection through it is cut, and new ones are refused. */

@@ -60,6 +60,18 @@ class BrokerPartitionSimulationTest {
                 seed -> lease(seed, Strategy.LEADER, false), "BrokerPartitionSimulationTest#replay -Dsim.strategy=LEADER");
     }
 
+    /**
+     * Crash detection's rule has two halves: the others wait the grace after the broker reported an owner's
+     * connection closed, and the owner acts only within the crash lease of a ping answered over that
+     * connection. With pings that prove nothing (answered whether or not the connection is open), an owner
+     * whose connection only the broker saw close acts on past the grace: caught making two owners.
+     */
+    @Test
+    void crashDetectionWithPingsThatDoNotProveTheConnectionIsCaughtMakingTwoOwners() {
+        SeedRuns.assertSomeSeedMakesTwoOwners("crash detection with unproven pings",
+                seed -> lease(seed, Strategy.CLAIM, false).unprovenPings());
+    }
+
     @Test
     void brokerRuleOnABrokerClusterIsCaughtMakingTwoOwners() {
         RegistryConfig old = RegistryConfig.defaults("sim").withLiveness(Liveness.BROKER);

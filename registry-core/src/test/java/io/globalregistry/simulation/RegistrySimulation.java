@@ -140,6 +140,12 @@ final class RegistrySimulation {
                 ? LeaderStrategy::new : ClaimStrategy::new, 3, handling);
     }
 
+    /** The unsafe variant of crash detection: pings answered whether or not the connection is open. */
+    RegistrySimulation unprovenPings() {
+        network.unprovenPings(true);
+        return this;
+    }
+
     private boolean leaseRule() {
         return config.liveness() == RegistryConfig.Liveness.LEASE;
     }
@@ -273,6 +279,14 @@ final class RegistrySimulation {
             forget(leaver);
             nodes.get(leaver).leave();
             network.at(network.nowMicros() + 1_000, null, () -> network.crash(leaver));
+        } else if (dice < 98 && up.size() > 3 && leaseRule() && random.nextInt(3) == 0) {
+            NodeId cutOff = up.get(random.nextInt(up.size()));
+            long clientNotices = random.nextInt(3_000_000);
+            log("ONE-SIDED CLOSE of " + cutOff + " (the broker closes its connection; it notices in "
+                    + clientNotices / 1000 + " ms)");
+            stats.cutOffs++;
+            forget(cutOff);
+            network.closeOneSided(cutOff, clientNotices);
         } else if (dice < 98 && up.size() > 3) {
             NodeId cutOff = up.get(random.nextInt(up.size()));
             long brokerNotices = BROKER_NOTICES_MIN_MICROS + random.nextInt(2_000_000);

@@ -119,7 +119,7 @@ class WireCodecTest {
 
     @Test
     void acceptsBodyOfExactlyMaxSize() {
-        String json = "{\"owned\":1,\"digest\":2,\"strategy\":\"claim\",\"leaderEpoch\":0}";
+        String json = "{\"owned\":1,\"digest\":2,\"strategy\":\"claim\",\"leaderEpoch\":0,\"crashGrace\":0}";
         byte[] padded = Arrays.copyOf(json.getBytes(StandardCharsets.UTF_8), 64 * 1024);
         Arrays.fill(padded, json.length(), padded.length, (byte) ' ');
         assertThat(codec.decode(message("heartbeat", padded)).body()).isEqualTo(new Heartbeat(1, 2));

@@ -57,6 +57,15 @@ public class GlobalRegistryProperties {
     private Liveness liveness = Liveness.AUTO;
 
     /**
+     * Crash detection under liveness 'lease', used when the broker reports closed connections (RabbitMQ
+     * with the plugin rabbitmq_event_exchange): a node whose connection the broker reports closed is
+     * certified dead this long after the report, 150ms by default (milliseconds when no unit is given);
+     * an owner acts only within nine tenths of it of a ping the broker answered. 0 turns it off: a
+     * crashed owner's names then move once the lease logs certify its death (about 1.75s).
+     */
+    private Duration crashGrace = Duration.ofMillis(150);
+
+    /**
      * Interval between two heartbeats of this node, 250ms by default (milliseconds when no unit is
      * given).
      */
@@ -156,6 +165,14 @@ public class GlobalRegistryProperties {
 
     public void setSuspectAfter(Duration suspectAfter) {
         this.suspectAfter = suspectAfter;
+    }
+
+    public Duration getCrashGrace() {
+        return crashGrace;
+    }
+
+    public void setCrashGrace(Duration crashGrace) {
+        this.crashGrace = crashGrace;
     }
 
     public Duration getFenceAfter() {

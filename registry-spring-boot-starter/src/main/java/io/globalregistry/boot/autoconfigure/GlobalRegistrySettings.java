@@ -47,6 +47,7 @@ final class GlobalRegistrySettings {
                 .withSecurity(security(properties.getSecurity()))
                 .withStrategy(strategy == Strategy.LEADER ? RegistryConfig.Strategy.LEADER : RegistryConfig.Strategy.CLAIM)
                 .withLeaderRetry(properties.getLeaderRetry())
+                .withCrashGrace(properties.getCrashGrace())
                 .withLiveness(RegistryConfig.Liveness.valueOf((properties.getLiveness() == null
                         ? GlobalRegistryProperties.Liveness.AUTO : properties.getLiveness()).name()));
     }
@@ -147,6 +148,11 @@ final class GlobalRegistrySettings {
         positive("join-window", properties.getJoinWindow(), "500ms");
         positive("call-timeout", properties.getCallTimeout(), "5s");
         positive("leader-retry", properties.getLeaderRetry(), "250ms");
+        Duration grace = properties.getCrashGrace();
+        if (grace == null || grace.isNegative() || (!grace.isZero() && grace.toMillis() < 20)) {
+            throw invalid("crash-grace", grace == null ? null : format(grace), "must be 0 (off) or at least 20ms",
+                    "Set " + PREFIX + "crash-grace to 150ms (the default), or to 0 to wait for the lease logs");
+        }
         if (suspect.compareTo(heartbeat) <= 0) {
             throw invalid("suspect-after", format(suspect), "must be longer than " + PREFIX + "heartbeat-interval ("
                             + format(heartbeat) + "), or every member would be suspected between two heartbeats",

@@ -481,7 +481,8 @@ public final class RabbitCluster implements AutoCloseable {
         Files.writeString(dir.resolve("rabbitmq.conf"), conf);
         Files.writeString(dir.resolve("advanced.config"),
                 "[{kernel, [{net_ticktime, " + options.netTicktimeSeconds + "}]}].\n");
-        Files.writeString(dir.resolve("enabled_plugins"), "[].\n");
+        // the event exchange: the registry's crash detection (docs/PROTOCOL.md, "Liveness") runs as on a production cluster
+        Files.writeString(dir.resolve("enabled_plugins"), "[rabbitmq_event_exchange].\n");
         Files.writeString(dir.resolve("rabbitmq-env.conf"), "# intentionally empty: not /etc/rabbitmq/rabbitmq-env.conf\n");
     }
 
