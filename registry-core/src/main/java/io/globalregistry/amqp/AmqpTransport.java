@@ -83,6 +83,7 @@ public final class AmqpTransport implements NodeTransport {
     private final InboxConsumer consumer;
     private final EnvelopePublishing outgoing;
     private final CrashDetection crashDetection;
+    private final HeartbeatChannel heartbeats;
     /** Liveness {@code lease}: where the stream reader subscribes again (its thread starts on first use). */
     private final ExecutorService leaseResubscriber;
     private final RateLimitedLog strayHeartbeatLog = new RateLimitedLog(LOG, Level.WARN);
@@ -140,6 +141,7 @@ public final class AmqpTransport implements NodeTransport {
         this.consumer = new InboxConsumer(connectionFactory, self, inbox, () -> closed || crashed || leaving);
         this.outgoing = new EnvelopePublishing(codec, () -> closed || crashed);
         this.crashDetection = new CrashDetection(self, inbox + ".events", this::newChannel, runtime);
+        this.heartbeats = new HeartbeatChannel(this::newChannel, runtime);
         this.leaseResubscriber = RegistryThreads.fixed(self.name(), "lease", 1);
     }
 
@@ -336,6 +338,59 @@ public final class AmqpTransport implements NodeTransport {
         }
     }
 
+    /** Liveness {@code lease}: heartbeats go to the streams in confirm mode ({@link HeartbeatChannel}). */
+    @Override
+    public boolean confirmsHeartbeats() {
+        return liveness == Liveness.LEASE;
+    }
+
+    /** Liveness {@code lease}: to each lease stream on the confirming {@link HeartbeatChannel}; else {@link #heartbeat(Envelope)}. */
+    @Override
+    public void heartbeat(Envelope envelope, java.util.function.IntConsumer confirmed) {
+        if (liveness != Liveness.LEASE) {
+            broadcast(envelope);
+            return;
+        }
+        List<String> streams = leaseLogs.names();
+        for (int log = 0; log < streams.size(); log++) {
+            String stream = streams.get(log);
+            int which = log;
+            publish(envelope, stream, true, (properties, body) ->
+                    heartbeats.publish(stream, properties, body, () -> confirmed.accept(which)));
+        }
+    }
+
+    /** Liveness {@code lease}: starts or stops the stream readers, on the lease thread (never the loop). */
+    @Override
+    public void readLeaseLogs(boolean read, Runnable attached) {
+        if (liveness != Liveness.LEASE || closed || crashed) {
+            return;
+        }
+        try {
+            leaseResubscriber.execute(() -> {
+                if (!closed && !crashed) {
+                    try {
+                        leaseLogs.reading(read);
+                        runtime.execute(attached);
+                    } catch (RuntimeException e) {
+                        LOG.error("{} could not {} the lease streams: {}", self, read ? "read" : "stop reading",
+                                BrokerErrors.describe(e));
+                        if (read) {
+                            leaseStreamLost();
+                        }
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** Whether this node reads the lease streams now (liveness {@code lease}). */
+    public boolean readsLeaseStreams() {
+        return leaseLogs.reading();
+    }
+
     /** Calls and replies may be sent from any thread (they go on the thread-safe {@link CallChannel}); other messages from the loop. */
     @Override
     public void send(NodeId to, Envelope envelope, Runnable onReturned) {
@@ -482,6 +537,7 @@ public final class AmqpTransport implements NodeTransport {
         }
         closed = true;
         publisher.close();
+        heartbeats.close();
         calls.close();
         destroyFactory();
         probe.shutdown();

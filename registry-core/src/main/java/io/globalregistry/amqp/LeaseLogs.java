@@ -22,6 +22,7 @@ final class LeaseLogs {
 
     private final List<String> names;
     private final List<LeaseStream> readers = new CopyOnWriteArrayList<>();
+    private Runnable starter; // guarded by this: reads every stream from its next entry
 
     LeaseLogs(String cluster) {
         this.names = IntStream.range(0, RegistryConfig.LEASE_LOGS).mapToObj(log -> AmqpNames.leaseStream(cluster, log))
@@ -45,15 +46,36 @@ final class LeaseLogs {
     }
 
     /** Starts reading every stream from its next entry; returns once each is consumed. */
-    void start(Supplier<Channel> opener, NodeId self, InboxListener reader, NodeRuntime runtime, LeaseInbound inbound,
-               Runnable lost, ExecutorService resubscriber) {
-        for (int log = 0; log < names.size(); log++) {
-            int from = log;
-            LeaseStream stream = new LeaseStream(opener, self, names.get(log), reader, runtime,
-                    envelope -> inbound.accept(from, envelope), lost, resubscriber);
-            stream.start();
-            readers.add(stream);
+    synchronized void start(Supplier<Channel> opener, NodeId self, InboxListener reader, NodeRuntime runtime,
+                            LeaseInbound inbound, Runnable lost, ExecutorService resubscriber) {
+        starter = () -> {
+            for (int log = 0; log < names.size(); log++) {
+                int from = log;
+                LeaseStream stream = new LeaseStream(opener, self, names.get(log), reader, runtime,
+                        envelope -> inbound.accept(from, envelope), lost, resubscriber);
+                stream.start();
+                readers.add(stream);
+            }
+        };
+        starter.run();
+    }
+
+    /**
+     * Stops reading (each reader's consumer cancelled, its channel closed), or reads again, every stream from its
+     * next entry: a node that is not among the readers (docs/PROTOCOL.md, "Liveness") reads nothing.
+     */
+    synchronized void reading(boolean read) {
+        if (!read) {
+            close();
+            readers.clear();
+        } else if (readers.isEmpty() && starter != null) {
+            starter.run();
         }
+    }
+
+    /** Whether the streams are being read. */
+    boolean reading() {
+        return !readers.isEmpty();
     }
 
     /** The reader of log {@code log}, once started; else null. */

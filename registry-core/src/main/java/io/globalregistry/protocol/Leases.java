@@ -92,9 +92,18 @@ final class Leases {
         return validUntil != Long.MIN_VALUE && now > validUntil;
     }
 
-    /** A heartbeat of ours sent at {@code sent} was read back from {@code log}. */
+    /** A heartbeat of ours sent at {@code sent} was read back from {@code log}: it extends the lease, and certificates. */
     void extend(int log, long sent) {
         newestReadBack[log] = Math.max(newestReadBack[log], sent);
+        confirmed(log, sent);
+    }
+
+    /**
+     * A heartbeat of ours sent at {@code sent} is stored by a majority of {@code log}'s replicas (the broker's
+     * publisher confirm, which a stream sends once the entry is committed): it extends the lease like a read-back,
+     * but proves nothing about what we read, so it certifies nobody.
+     */
+    void confirmed(int log, long sent) {
         freshUntil[log] = Math.max(freshUntil[log], sent + leaseMillis);
         long[] sorted = freshUntil.clone();
         Arrays.sort(sorted);
@@ -172,6 +181,16 @@ final class Leases {
         long[] reads = new long[logs];
         Arrays.fill(reads, now);
         return reads;
+    }
+
+    /**
+     * This node starts reading the logs again from their next entries, after a time it did not: what it read
+     * before proves nothing now (a member may have had heartbeats in between), so every member counts as read
+     * now and no heartbeat of ours as read back yet.
+     */
+    void restartReading() {
+        lastRead.clear();
+        Arrays.fill(newestReadBack, Long.MIN_VALUE);
     }
 
     /** {@code member} is gone: nothing more to keep. */

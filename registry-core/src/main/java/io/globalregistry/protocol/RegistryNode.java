@@ -31,7 +31,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -49,9 +48,6 @@ import org.slf4j.event.Level;
  */
 public final class RegistryNode implements NodeContext {
 
-    /** Most names in one sync message; parts are also kept under half of max-message-size. */
-    static final int SYNC_CHUNK = 1000;
-
     /** A node fenced for this many fence-after periods stops hearing itself for good: it gives up (see {@link #giveUp}). */
     static final int GIVE_UP_AFTER_FENCES = 5;
 
@@ -65,9 +61,7 @@ public final class RegistryNode implements NodeContext {
     private final Membership membership;
     private final NameTable table;
     private final RegistrationStrategy strategy;
-    private final Map<SyncKey, PartialSync> partialSyncs = new HashMap<>();
-    private final Map<NodeId, Long> syncRequested = new HashMap<>();
-    private final Map<NodeId, Heartbeat> lastHeartbeat = new HashMap<>();
+    private final AntiEntropy syncs;
     /** Under LEASE: the clock value of each member's newest heartbeat handled (each comes once per lease log). */
     private final Map<NodeId, Long> newestHeartbeat = new HashMap<>();
     private final List<Runnable> waitingForJoin = new ArrayList<>();
@@ -86,23 +80,11 @@ public final class RegistryNode implements NodeContext {
     private long startedAt;
     private final boolean leaseRule;
     private final Leases leases;
-    /** Crash detection (docs/PROTOCOL.md, "Liveness"): the grace this node announces, fixed at start; 0 when off. */
-    private volatile long crashGrace;
-    /** Crash detection: until when (monotonic ms) the newest ping the broker answered lets this node act. */
-    private final AtomicLong pingedUntil = new AtomicLong(Long.MIN_VALUE);
-    /** Crash detection: the grace each member announces in its heartbeats (0: a report of its closed connection proves nothing). */
-    private final Map<NodeId, Long> announcedGrace = new HashMap<>();
-
-    private record SyncKey(NodeId sender, long asOf) {
-    }
-
-    /** The parts of one sync received so far. */
-    private static final class PartialSync {
-        final BitSet parts = new BitSet();
-        final Set<String> names = new HashSet<>();
-        final Set<NodeId> members = new HashSet<>();
-        long leaderEpoch;
-    }
+    /** Crash detection (docs/PROTOCOL.md, "Liveness", rule 6). */
+    private final CrashDetector crashes;
+    /** Under LEASE with confirmed heartbeats: whether this node reads the lease logs, and what readers tell (rule 7). */
+    private final LeaseReaders readers;
+    private boolean confirmedHeartbeats;
 
     public RegistryNode(NodeId self, RegistryConfig config, NodeRuntime runtime, Transport transport,
                         Consumer<OwnerChange> events, Function<NodeContext, RegistrationStrategy> strategy) {
@@ -113,12 +95,13 @@ public final class RegistryNode implements NodeContext {
         this.clock = new HybridLogicalClock(runtime::wallClockMillis);
         this.membership = new Membership(self);
         this.table = new NameTable(self, change -> {
-            if (self.equals(change.newOwner()) && crashGrace > 0) {
-                runtime.execute(this::pingOnce); // a new owner: prove its connection now, not at the next ping
+            if (self.equals(change.newOwner())) {
+                gainedName();
             }
             events.accept(change);
         });
         this.strategy = strategy.apply(this);
+        this.syncs = new AntiEntropy(this, this.strategy, this::advertised);
         this.strategyName = config.strategy().name().toLowerCase(Locale.ROOT);
         if (config.liveness() == RegistryConfig.Liveness.AUTO) {
             throw new IllegalArgumentException("liveness AUTO must be resolved (to BROKER or LEASE) before a node starts");
@@ -126,6 +109,13 @@ public final class RegistryNode implements NodeContext {
         this.leaseRule = config.liveness() == RegistryConfig.Liveness.LEASE;
         this.leases = new Leases(leaseRule ? config.leaseMillis() : config.fenceAfter().toMillis(),
                 config.takeoverMillis(), leaseRule ? RegistryConfig.LEASE_LOGS : 1);
+        this.readers = new LeaseReaders(self, membership, config.suspectAfter().toMillis());
+        this.crashes = new CrashDetector(self, config, runtime, transport, membership, () -> stopped,
+                () -> table.count(self), this::memberGone);
+    }
+
+    private void gainedName() {
+        crashes.gained();
     }
 
     /** Who is told of leader changes (strategy leader), on the loop. */
@@ -157,18 +147,10 @@ public final class RegistryNode implements NodeContext {
     public void start() {
         lastOwnHeartbeat = runtime.monotonicMillis();
         startedAt = lastOwnHeartbeat;
-        if (leaseRule && !config.crashGrace().isZero()) {
-            if (transport.watchConnections(this::connectionClosedAtBroker)) {
-                crashGrace = config.crashGrace().toMillis();
-                LOG.info("{}: crash detection on: the broker reports closed connections, so a node whose connection"
-                        + " closes is certified dead {} ms later (it acts only within {} ms of a ping the broker"
-                        + " answered)", self, crashGrace, config.crashLeaseMillis());
-                ping();
-            } else {
-                LOG.info("{}: crash detection off: the broker reports no closed connections (on RabbitMQ, enable the"
-                        + " plugin rabbitmq_event_exchange); a crashed node is certified dead by the lease logs, {} ms"
-                        + " after its last heartbeat", self, config.takeoverMillis());
-            }
+        confirmedHeartbeats = leaseRule && transport.confirmsHeartbeats();
+        readers.started(startedAt);
+        if (leaseRule) {
+            crashes.start();
         }
         broadcast(new Hello(strategyName));
         runtime.schedule(config.joinMillis(), this::joined);
@@ -262,7 +244,7 @@ public final class RegistryNode implements NodeContext {
      */
     public boolean leaseValid() {
         long now = runtime.monotonicMillis();
-        return !stopped && !fenced && leases.validAt(now) && (crashGrace == 0 || now <= pingedUntil.get());
+        return !stopped && !fenced && leases.validAt(now) && crashes.pingFresh(now);
     }
 
     /** Whether this node holds its lease now, whether or not the broker answered a ping lately. Any thread. */
@@ -280,7 +262,7 @@ public final class RegistryNode implements NodeContext {
             return true;
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.leaseMillis());
-        while (crashGrace > 0 && !stopped && !fenced && leases.validAt(runtime.monotonicMillis())
+        while (crashes.grace() > 0 && !stopped && !fenced && leases.validAt(runtime.monotonicMillis())
                 && System.nanoTime() < deadline) {
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(500));
             if (leaseValid()) {
@@ -292,7 +274,7 @@ public final class RegistryNode implements NodeContext {
 
     /** Crash detection: the grace this node announces (0: off, e.g. the broker reports no closed connections). */
     public long crashGraceMillis() {
-        return crashGrace;
+        return crashes.grace();
     }
 
     /** When this node's lease runs out (monotonic ms; {@link Long#MIN_VALUE} before the first). */
@@ -489,54 +471,6 @@ public final class RegistryNode implements NodeContext {
 
     // ---- timers ------------------------------------------------------------------------------
 
-    /**
-     * Crash detection: pings the broker every quarter of the grace while this node owns a name (and at once
-     * when it gains one); an answer to a ping sent at {@code t} lets this node act until
-     * {@code t} + {@link RegistryConfig#crashLeaseMillis()}. The answer was
-     * written before the connection closed, and another node certifies this one dead only the whole grace
-     * after the broker reported it closed, so this node has stopped acting by then.
-     */
-    private void ping() {
-        if (stopped) {
-            return;
-        }
-        if (table.count(self) > 0) {
-            pingOnce(); // a node that owns nothing acts as no owner: it need not prove anything
-        }
-        runtime.schedule(config.crashPingMillis(), this::ping);
-    }
-
-    private void pingOnce() {
-        if (!stopped) {
-            long until = runtime.monotonicMillis() + config.crashLeaseMillis();
-            transport.ping(() -> pingedUntil.accumulateAndGet(until, Math::max));
-        }
-    }
-
-    /**
-     * Crash detection: the broker reported {@code member}'s connection closed. Once the grace it announced
-     * has passed, it acts no more (its pings go unanswered, or it found its connection gone and gave up):
-     * it is certified dead, as if by the lease logs. A member that announced no grace waits for them.
-     */
-    private void connectionClosedAtBroker(NodeId member) {
-        if (stopped || member.equals(self) || membership.isDead(member) || !membership.isMember(member)) {
-            return;
-        }
-        long grace = announcedGrace.getOrDefault(member, 0L);
-        if (grace == 0) {
-            LOG.debug("{}: the broker reports the connection of {} closed; it announced no crash grace, so the lease"
-                    + " logs will certify its death", self, member);
-            return;
-        }
-        runtime.schedule(grace, () -> {
-            if (!stopped && membership.isMember(member) && !membership.isDead(member)) {
-                LOG.info("{} certifies {} dead: the broker reported its connection closed {} ms ago", self, member,
-                        grace);
-                memberGone(member);
-            }
-        });
-    }
-
     private void tick() {
         if (stopped) {
             return;
@@ -563,15 +497,60 @@ public final class RegistryNode implements NodeContext {
             }
         }
         Envelope heartbeat = envelope(new Heartbeat(table.count(self), table.digest(self), strategyName,
-                strategy.leaderEpoch(), crashGrace));
+                strategy.leaderEpoch(), crashes.grace()));
         leases.sent(heartbeat.hlc(), now);
-        transport.heartbeat(heartbeat);
+        if (confirmedHeartbeats) {
+            long hlc = heartbeat.hlc();
+            transport.heartbeat(heartbeat, log -> heartbeatConfirmed(log, hlc));
+            updateReaders(now, (Heartbeat) heartbeat.body());
+        } else {
+            transport.heartbeat(heartbeat);
+        }
         if (!leaseRule) {
             for (NodeId suspect : membership.takeSuspects(now, config.suspectAfter().toMillis())) {
                 checkAlive(suspect, alive -> { });
             }
         }
         runtime.schedule(config.heartbeatInterval().toMillis(), this::tick);
+    }
+
+    /**
+     * Rule 7: reads the lease logs only while this node joins, is among the first readers in line, or hears no
+     * reader; a reader in line broadcasts its summary every suspect-after.
+     */
+    private void updateReaders(long now, Heartbeat own) {
+        boolean read = readers.shouldRead(joined, now);
+        if (read != readers.reading()) {
+            readers.reading(read);
+            if (read) {
+                leases.restartReading();
+                transport.readLeaseLogs(true, leases::restartReading); // again once attached: nothing before was read
+            } else {
+                transport.readLeaseLogs(false, () -> { });
+            }
+        }
+        Message.Summary summary = readers.summaryDue(joined, now, own);
+        if (summary != null) {
+            broadcast(summary);
+        }
+    }
+
+    /**
+     * Under LEASE with confirmed heartbeats: log {@code log} stored our heartbeat stamped {@code hlc} on a majority
+     * of its replicas. It extends the lease (rule 1) like a read-back, but certifies nobody.
+     */
+    private void heartbeatConfirmed(int log, long hlc) {
+        long now = runtime.monotonicMillis();
+        Long sent = leases.sendTimeOf(hlc);
+        if (stopped || sent == null) {
+            return;
+        }
+        if (leases.lapsed(now)) {
+            giveUp("its lease lapsed " + (now - leases.validUntil()) + " ms before this heartbeat was confirmed");
+            return;
+        }
+        lastOwnHeartbeat = now;
+        leases.confirmed(log, sent);
     }
 
     // ---- messages ----------------------------------------------------------------------------
@@ -617,6 +596,7 @@ public final class RegistryNode implements NodeContext {
             return; // a copy from another log
         }
         newestHeartbeat.put(sender, envelope.hlc());
+        readers.read(sender, (Heartbeat) envelope.body());
         handle(envelope);
     }
 
@@ -628,7 +608,7 @@ public final class RegistryNode implements NodeContext {
         clock.receive(envelope.hlc());
         boolean isNew = membership.heard(sender, runtime.monotonicMillis());
         if (envelope.body() instanceof Heartbeat heartbeat) {
-            announcedGrace.put(sender, heartbeat.crashGrace());
+            crashes.announced(sender, heartbeat.crashGrace());
         }
         if (isNew && !(envelope.body() instanceof Hello)) {
             if (strategy.replicated()) {
@@ -643,12 +623,12 @@ public final class RegistryNode implements NodeContext {
         Message body = envelope.body();
         if (body instanceof Heartbeat heartbeat) {
             if (strategy.authoritative()) {
-                checkDigest(sender, heartbeat);
+                syncs.checkDigest(sender, heartbeat);
             }
         } else if (body instanceof Hello || body instanceof SyncRequest) {
             sendSync(sender);
         } else if (body instanceof Sync sync) {
-            applySync(sender, sync);
+            syncs.applySync(sender, sync);
         } else if (body instanceof Advertise advertise) {
             advertised(sender, advertise.name(), advertise.token(), envelope.hlc());
         } else if (body instanceof Unregister unregister) {
@@ -657,6 +637,21 @@ public final class RegistryNode implements NodeContext {
             }
         } else if (body instanceof Bye) {
             memberGone(sender);
+        } else if (body instanceof Message.Down down) {
+            downReported(sender, down.node());
+        } else if (body instanceof Message.Summary summary) {
+            readers.summaryHeard(sender, summary, runtime.monotonicMillis());
+            for (NodeId dead : summary.dead()) {
+                downReported(sender, dead);
+            }
+            if (!readers.reading()) {
+                for (Message.Summary.Entry entry : summary.members()) {
+                    if (!entry.node().equals(self)) { // as if its heartbeat came: membership, digest, epoch, grace
+                        handle(new Envelope(envelope.version(), entry.node(), envelope.cluster(), envelope.hlc(),
+                                entry.heartbeat()));
+                    }
+                }
+            }
         } else if (body instanceof Deliver deliver) {
             Registration target = table.lookup(deliver.name());
             if (target != null && target.isLocal() && leaseValid()) {
@@ -691,6 +686,10 @@ public final class RegistryNode implements NodeContext {
             LOG.info("{} certifies {} dead: none of its heartbeats came through {} of the {} lease logs for {} ms",
                     self, expired, RegistryConfig.LEASE_LOGS / 2 + 1, RegistryConfig.LEASE_LOGS, config.takeoverMillis());
             memberGone(expired);
+            if (confirmedHeartbeats) {
+                readers.certified(expired, now);
+                broadcast(new Message.Down(expired)); // those that do not read the logs take a reader's word
+            }
         }
     }
 
@@ -749,87 +748,33 @@ public final class RegistryNode implements NodeContext {
         }
     }
 
-    /**
-     * Anti-entropy: asks {@code sender} for a sync when its heartbeat disagrees with our table. A
-     * digest that changed since the sender's previous heartbeat is still moving (advertisements in
-     * flight), so only a stable disagreement counts, at most once per suspect-after.
-     */
-    private void checkDigest(NodeId sender, Heartbeat heartbeat) {
-        Heartbeat previous = lastHeartbeat.put(sender, heartbeat);
-        if (table.count(sender) == heartbeat.owned() && table.digest(sender) == heartbeat.digest()) {
-            return;
-        }
-        if (!heartbeat.equals(previous)) {
-            return;
-        }
-        long now = runtime.monotonicMillis();
-        Long last = syncRequested.get(sender);
-        if (last == null || now - last >= config.suspectAfter().toMillis()) {
-            syncRequested.put(sender, now);
-            send(sender, new SyncRequest(), () -> { });
-        }
-    }
-
-    /** Sends {@code to} the complete list of names this node owns, in parts. */
+    /** Sends {@code to} the complete list of names this node owns, in parts ({@link AntiEntropy#sendSync}). */
     @Override
     public void sendSync(NodeId to) {
-        List<List<OwnedName>> parts = syncParts(table.ownedBy(self), config.maxMessageSize() / 2);
-        long asOf = clock.tick();
-        boolean leader = !strategy.replicated();
-        List<String> pending = leader ? strategy.pending().stream().map(r -> r.name().key()).toList() : List.of();
-        List<NodeId> members = leader ? List.copyOf(membership.memberIds()) : List.of();
-        for (int part = 0; part < parts.size(); part++) {
-            send(to, new Sync(asOf, part, parts.size(), parts.get(part), part == 0 ? pending : List.of(),
-                    part == 0 ? members : List.of(), strategy.knownLeaderEpoch()), () -> { });
-        }
+        syncs.sendSync(to);
     }
 
-    /** Splits owned names into parts of at most {@link #SYNC_CHUNK} names and about {@code budget} bytes each. */
-    static List<List<OwnedName>> syncParts(List<Registration> owned, int budget) {
-        List<List<OwnedName>> parts = new ArrayList<>();
-        List<OwnedName> current = new ArrayList<>();
-        int bytes = 0;
-        for (Registration r : owned) {
-            int size = r.name().key().length() * 3 + 48; // worst case of the key as an escaped UTF-8 JSON string, plus the token
-            if (!current.isEmpty() && (current.size() == SYNC_CHUNK || bytes + size > budget)) {
-                parts.add(current);
-                current = new ArrayList<>();
-                bytes = 0;
-            }
-            current.add(new OwnedName(r.name().key(), r.fencingToken()));
-            bytes += size;
-        }
-        parts.add(current);
-        return parts;
-    }
-
-    private void applySync(NodeId sender, Sync sync) {
-        for (OwnedName owned : sync.names()) {
-            advertised(sender, owned.name(), owned.token(), sync.asOf());
-        }
-        SyncKey key = new SyncKey(sender, sync.asOf());
-        PartialSync partial = partialSyncs.computeIfAbsent(key, k -> new PartialSync());
-        partial.parts.set(sync.part());
-        sync.names().forEach(owned -> partial.names.add(owned.name()));
-        partial.names.addAll(sync.pending()); // asked for and maybe granted: not to be forgotten yet
-        partial.members.addAll(sync.members());
-        partial.leaderEpoch = Math.max(partial.leaderEpoch, sync.leaderEpoch());
-        if (partial.parts.cardinality() == sync.parts()) {
-            partialSyncs.remove(key);
-            table.retainSynced(sender, partial.names, sync.asOf());
-            strategy.synced(sender, partial.members, partial.leaderEpoch);
+    /**
+     * Rule 7: {@code reader} certified {@code node} dead by the lease logs. A node told it is dead itself lost
+     * its lease by then (rule 3), so its incarnation ends.
+     */
+    private void downReported(NodeId reader, NodeId node) {
+        if (node.equals(self)) {
+            giveUp(reader + " certified it dead by the lease logs");
+        } else if (!membership.isDead(node)) {
+            LOG.info("{} takes {} dead: {} certified it by the lease logs", self, node, reader);
+            memberGone(node);
         }
     }
 
     private void memberGone(NodeId member) {
         membership.remove(member);
         leases.forget(member);
-        announcedGrace.remove(member);
+        crashes.forget(member);
+        readers.forget(member);
         newestHeartbeat.remove(member);
         table.removeOwner(member);
         strategy.memberGone(member);
-        syncRequested.remove(member);
-        lastHeartbeat.remove(member);
-        partialSyncs.keySet().removeIf(k -> k.sender().equals(member));
+        syncs.forget(member);
     }
 }

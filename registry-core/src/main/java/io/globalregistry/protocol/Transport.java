@@ -3,6 +3,7 @@ package io.globalregistry.protocol;
 import io.globalregistry.membership.NodeId;
 import io.globalregistry.wire.Envelope;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * How a node reaches the others. Incoming messages are handed to {@link RegistryNode#onMessage}
@@ -23,6 +24,29 @@ public interface Transport {
      */
     default void heartbeat(Envelope envelope) {
         broadcast(envelope);
+    }
+
+    /**
+     * Under {@link RegistryConfig.Liveness#LEASE}: whether {@link #heartbeat(Envelope, IntConsumer)} reports the
+     * broker's confirms, so a node need not read the lease logs to hold its lease (docs/PROTOCOL.md, "Liveness").
+     */
+    default boolean confirmsHeartbeats() {
+        return false;
+    }
+
+    /**
+     * {@link #heartbeat(Envelope)}; when {@link #confirmsHeartbeats()}, {@code confirmed} runs on the loop with
+     * each lease log that stored it on a majority of its replicas.
+     */
+    default void heartbeat(Envelope envelope, IntConsumer confirmed) {
+        heartbeat(envelope);
+    }
+
+    /**
+     * Under {@link RegistryConfig.Liveness#LEASE}: reads the lease logs from their next entries, or stops reading;
+     * {@code attached} runs on the loop once the readers are attached (reading) or detached.
+     */
+    default void readLeaseLogs(boolean read, Runnable attached) {
     }
 
     /**

@@ -62,6 +62,8 @@ public final class SimulatedNetwork {
     /** The unsafe variant: a ping is answered whether or not the node's connection is open at the broker. */
     private boolean unprovenPings;
     private long closeReports;
+    /** The unsafe variant: a heartbeat is confirmed once its publisher's broker node took it, committed or not. */
+    private boolean uncommittedConfirms;
     private long nowMicros;
     private long sequence;
     private long delivered;
@@ -118,6 +120,8 @@ public final class SimulatedNetwork {
         boolean processAlive = true;
         boolean isolated;
         BiConsumer<Integer, Envelope> leaseConsumer;
+        /** Whether it consumes the lease logs now (it may stop and start again, from their next entries). */
+        boolean readingLogs = true;
         /** Crash detection: told of other nodes' connections the broker reports closed (null: not watching). */
         Consumer<NodeId> closedWatcher;
         final int[] cursor = new int[RegistryConfig.LEASE_LOGS];
@@ -205,6 +209,15 @@ public final class SimulatedNetwork {
      */
     public void unprovenPings(boolean on) {
         this.unprovenPings = on;
+    }
+
+    /**
+     * The unsafe variant a confirmed lease must be caught without: the broker node a heartbeat was published on
+     * confirms it at once, whether or not a majority of the log's replicas stores it (a confirm that proves only
+     * that one broker node took it), so a node cut off with a minority keeps its lease.
+     */
+    public void uncommittedConfirms(boolean on) {
+        this.uncommittedConfirms = on;
     }
 
     /** How many reports of a closed connection reached a watching node. */
@@ -460,6 +473,14 @@ public final class SimulatedNetwork {
 
     /** A heartbeat published to the lease logs by {@code from}: appended to each, after a delay, if it reaches it. */
     private void appendToLog(NodeId from, Envelope envelope) {
+        appendToLog(from, envelope, null);
+    }
+
+    /**
+     * {@link #appendToLog(NodeId, Envelope)}; with {@code confirmed}, each log that appends it (a majority of its
+     * replicas stores it) confirms it to the publisher a moment later, if its connection is still open.
+     */
+    private void appendToLog(NodeId from, Envelope envelope, java.util.function.IntConsumer confirmed) {
         Inbox publisher = inboxes.get(from);
         if (publisher == null || !publisher.up || publisher.isolated) {
             return;
@@ -470,10 +491,24 @@ public final class SimulatedNetwork {
             long delay = random.nextDouble() < faults.lateProbability()
                     ? faults.maxDelayMicros() + (long) (random.nextDouble() * faults.lateMaxMicros())
                     : delay();
+            if (confirmed != null && uncommittedConfirms) {
+                at(nowMicros + delay(), from, () -> {
+                    if (publisher.up && !publisher.isolated && !paused[broker]) {
+                        confirmed.accept(log);
+                    }
+                });
+            }
             at(nowMicros + delay, null, () -> {
                 if (logReaches(log, broker)) {
                     logs.get(log).add(envelope);
                     pumpLog(log);
+                    if (confirmed != null && !uncommittedConfirms) {
+                        at(nowMicros + delay(), from, () -> {
+                            if (publisher.up && !publisher.isolated) {
+                                confirmed.accept(log);
+                            }
+                        });
+                    }
                 }
             });
         }
@@ -490,7 +525,8 @@ public final class SimulatedNetwork {
         List<Envelope> log = logs.get(j);
         for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
             Inbox inbox = entry.getValue();
-            if (inbox.leaseConsumer == null || !inbox.up || inbox.isolated || !logReaches(j, inbox.broker)) {
+            if (inbox.leaseConsumer == null || !inbox.readingLogs || !inbox.up || inbox.isolated
+                    || !logReaches(j, inbox.broker)) {
                 continue;
             }
             NodeId node = entry.getKey();
@@ -499,7 +535,7 @@ public final class SimulatedNetwork {
                 long at = Math.max(nowMicros + delay(), inbox.lastLogDelivery[j]);
                 inbox.lastLogDelivery[j] = at;
                 at(at, node, () -> {
-                    if (inbox.up && !inbox.isolated) {
+                    if (inbox.up && !inbox.isolated && inbox.readingLogs) {
                         delivered++;
                         inbox.leaseConsumer.accept(j, next);
                     }
@@ -646,6 +682,37 @@ public final class SimulatedNetwork {
                 } else {
                     broadcast(envelope);
                 }
+            }
+
+            @Override
+            public boolean confirmsHeartbeats() {
+                return inboxes.get(self).leaseConsumer != null;
+            }
+
+            @Override
+            public void heartbeat(Envelope envelope, java.util.function.IntConsumer confirmed) {
+                if (inboxes.get(self).leaseConsumer != null) {
+                    appendToLog(self, envelope, confirmed);
+                } else {
+                    broadcast(envelope);
+                }
+            }
+
+            @Override
+            public void readLeaseLogs(boolean read, Runnable attached) {
+                Inbox me = inboxes.get(self);
+                if (!read) {
+                    me.readingLogs = false;
+                    at(nowMicros + delay(), self, attached);
+                    return;
+                }
+                at(nowMicros + delay(), self, () -> { // consume-ok: from the logs' next entries
+                    for (int j = 0; j < logs.size(); j++) {
+                        me.cursor[j] = logs.get(j).size();
+                    }
+                    me.readingLogs = true;
+                    attached.run();
+                });
             }
 
             @Override

@@ -202,6 +202,51 @@ public sealed interface Message {
     }
 
     /**
+     * Liveness {@code lease}: a reader of the lease logs certified {@code node} dead by them (docs/PROTOCOL.md,
+     * "Liveness", rule 3); nodes that do not read the logs take its word.
+     */
+    record Down(NodeId node) implements Message {
+        public Down {
+            Objects.requireNonNull(node, "node");
+        }
+
+        public MessageType type() {
+            return MessageType.DOWN;
+        }
+    }
+
+    /**
+     * Liveness {@code lease}: what a reader of the lease logs read there, broadcast every suspect-after for the
+     * nodes that do not read them: each member's newest heartbeat (the sender's own included), every member it
+     * knows ({@code known}: those it watches, read yet or not), and the nodes it certified dead by the logs lately
+     * ({@code down} again, in case one was lost).
+     */
+    record Summary(List<Entry> members, List<NodeId> known, List<NodeId> dead) implements Message {
+        public Summary {
+            members = members == null ? List.of() : List.copyOf(members);
+            known = known == null ? List.of() : List.copyOf(known);
+            dead = dead == null ? List.of() : List.copyOf(dead);
+        }
+
+        /** One member's newest heartbeat, as read from the lease logs. */
+        public record Entry(NodeId node, int owned, long digest, String strategy, long leaderEpoch, long crashGrace) {
+            public Entry {
+                Objects.requireNonNull(node, "node");
+                strategy = strategy == null ? CLAIM_STRATEGY : strategy;
+            }
+
+            /** The heartbeat this entry reports. */
+            public Heartbeat heartbeat() {
+                return new Heartbeat(owned, digest, strategy, leaderEpoch, crashGrace);
+            }
+        }
+
+        public MessageType type() {
+            return MessageType.SUMMARY;
+        }
+    }
+
+    /**
      * Strategy {@code leader}: the sender holds the leader queue since {@code epoch}. Broadcast
      * when it is elected, and sent again to a member whose names it still waits for: every member
      * answers with a {@link Sync} of the names it owns, and from then on accepts decisions only

@@ -6,6 +6,7 @@ import io.globalregistry.wire.Message.Call;
 import io.globalregistry.wire.Message.Claim;
 import io.globalregistry.wire.Message.ClaimReply;
 import io.globalregistry.wire.Message.Deliver;
+import io.globalregistry.wire.Message.Down;
 import io.globalregistry.wire.Message.Heartbeat;
 import io.globalregistry.wire.Message.Hello;
 import io.globalregistry.wire.Message.Leader;
@@ -14,6 +15,7 @@ import io.globalregistry.wire.Message.Reply;
 import io.globalregistry.wire.Message.Resolve;
 import io.globalregistry.wire.Message.Resolved;
 import io.globalregistry.wire.Message.Revoke;
+import io.globalregistry.wire.Message.Summary;
 import io.globalregistry.wire.Message.Sync;
 import io.globalregistry.wire.Message.SyncRequest;
 import io.globalregistry.wire.Message.Unregister;
@@ -37,7 +39,9 @@ public enum MessageType {
     LEADER("leader", Leader.class),
     RESOLVE("resolve", Resolve.class),
     RESOLVED("resolved", Resolved.class),
-    REVOKE("revoke", Revoke.class);
+    REVOKE("revoke", Revoke.class),
+    DOWN("down", Down.class),
+    SUMMARY("summary", Summary.class);
 
     private final String wireName;
     private final Class<? extends Message> bodyType;

@@ -61,6 +61,17 @@ class BrokerPartitionSimulationTest {
     }
 
     /**
+     * A node that does not read the lease logs holds its lease by the broker's confirms (rule 7), which a stream
+     * sends once a majority of its replicas stores the heartbeat. Confirmed as soon as one broker node took it, a
+     * node cut off with a minority keeps acting while the majority certifies it dead: caught making two owners.
+     */
+    @Test
+    void leasesOnConfirmsThatDoNotWaitForAMajorityAreCaughtMakingTwoOwners() {
+        SeedRuns.assertSomeSeedMakesTwoOwners("leases on uncommitted confirms",
+                seed -> lease(seed, Strategy.CLAIM, false).uncommittedConfirms());
+    }
+
+    /**
      * Crash detection's rule has two halves: the others wait the grace after the broker reported an owner's
      * connection closed, and the owner acts only within the crash lease of a ping answered over that
      * connection. With pings that prove nothing (answered whether or not the connection is open), an owner

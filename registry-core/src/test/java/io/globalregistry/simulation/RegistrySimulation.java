@@ -140,6 +140,12 @@ final class RegistrySimulation {
                 ? LeaderStrategy::new : ClaimStrategy::new, 3, handling);
     }
 
+    /** The unsafe variant of confirmed leases: confirms that do not wait for a majority of a log's replicas. */
+    RegistrySimulation uncommittedConfirms() {
+        network.uncommittedConfirms(true);
+        return this;
+    }
+
     /** The unsafe variant of crash detection: pings answered whether or not the connection is open. */
     RegistrySimulation unprovenPings() {
         network.unprovenPings(true);
