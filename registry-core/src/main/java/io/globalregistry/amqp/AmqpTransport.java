@@ -363,16 +363,19 @@ public final class AmqpTransport implements NodeTransport {
     /** Liveness {@code lease}: starts or stops the stream readers, on the lease thread (never the loop). */
     @Override
     public void readLeaseLogs(boolean read, Runnable attached) {
-        if (liveness != Liveness.LEASE || closed || crashed) {
+        if (liveness != Liveness.LEASE || closed || crashed || leaving) {
             return;
         }
         try {
             leaseResubscriber.execute(() -> {
-                if (!closed && !crashed) {
+                if (!closed && !crashed && !leaving) {
                     try {
                         leaseLogs.reading(read);
                         runtime.execute(attached);
                     } catch (RuntimeException e) {
+                        if (closed || crashed || leaving) {
+                            return; // the connection is going anyway
+                        }
                         LOG.error("{} could not {} the lease streams: {}", self, read ? "read" : "stop reading",
                                 BrokerErrors.describe(e));
                         if (read) {

@@ -48,6 +48,12 @@ import org.slf4j.event.Level;
  */
 public final class RegistryNode implements NodeContext {
 
+    /**
+     * Under LEASE with confirmed heartbeats: a joined node that owns no name and leads nothing heartbeats once every
+     * this many heartbeat intervals (Liveness, rule 7).
+     */
+    static final int IDLE_HEARTBEAT_TICKS = 2;
+
     /** A node fenced for this many fence-after periods stops hearing itself for good: it gives up (see {@link #giveUp}). */
     static final int GIVE_UP_AFTER_FENCES = 5;
 
@@ -85,6 +91,7 @@ public final class RegistryNode implements NodeContext {
     /** Under LEASE with confirmed heartbeats: whether this node reads the lease logs, and what readers tell (rule 7). */
     private final LeaseReaders readers;
     private boolean confirmedHeartbeats;
+    private long ticks;
 
     public RegistryNode(NodeId self, RegistryConfig config, NodeRuntime runtime, Transport transport,
                         Consumer<OwnerChange> events, Function<NodeContext, RegistrationStrategy> strategy) {
@@ -496,15 +503,22 @@ public final class RegistryNode implements NodeContext {
                 return;
             }
         }
-        Envelope heartbeat = envelope(new Heartbeat(table.count(self), table.digest(self), strategyName,
-                strategy.leaderEpoch(), crashes.grace()));
-        leases.sent(heartbeat.hlc(), now);
-        if (confirmedHeartbeats) {
+        Heartbeat own = new Heartbeat(table.count(self), table.digest(self), strategyName, strategy.leaderEpoch(),
+                crashes.grace());
+        if (!confirmedHeartbeats) {
+            Envelope heartbeat = envelope(own);
+            leases.sent(heartbeat.hlc(), now);
+            transport.heartbeat(heartbeat);
+        } else if (++ticks % IDLE_HEARTBEAT_TICKS == 0 || own.owned() > 0 || own.leaderEpoch() > 0 || !joined) {
+            // rule 7: a joined node that owns nothing and leads nothing heartbeats every other tick; its lease (one
+            // heartbeat interval shorter of slack) matters only to stay a member, and the logs carry half as much
+            Envelope heartbeat = envelope(own);
+            leases.sent(heartbeat.hlc(), now);
             long hlc = heartbeat.hlc();
             transport.heartbeat(heartbeat, log -> heartbeatConfirmed(log, hlc));
-            updateReaders(now, (Heartbeat) heartbeat.body());
-        } else {
-            transport.heartbeat(heartbeat);
+        }
+        if (confirmedHeartbeats) {
+            updateReaders(now, own);
         }
         if (!leaseRule) {
             for (NodeId suspect : membership.takeSuspects(now, config.suspectAfter().toMillis())) {

@@ -249,6 +249,27 @@ public final class SimulatedNetwork {
     }
 
     /**
+     * A partition was noticed: the broker nodes not on {@code closedSide} report {@code closed}'s connection (on a
+     * broker node of {@code closedSide}) closed to the watchers on their own side, unless paused.
+     */
+    private void reportClosedAcross(NodeId closed, int closedSide) {
+        for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
+            Inbox watcher = entry.getValue();
+            int at = watcher.broker;
+            if (watcher.closedWatcher == null || entry.getKey().equals(closed) || side[at] == closedSide || paused[at]
+                    || !watcher.up || watcher.isolated) {
+                continue;
+            }
+            at(nowMicros + delay(), entry.getKey(), () -> {
+                if (watcher.up && !watcher.isolated) {
+                    closeReports++;
+                    watcher.closedWatcher.accept(closed);
+                }
+            });
+        }
+    }
+
+    /**
      * The network drops {@code node}'s connection on the broker's side only: the broker closes it (and reports
      * it) at once, while the node's process runs on unaware, its messages and pings vanishing, until its client
      * notices {@code clientNoticesAfterMicros} later.
@@ -306,6 +327,14 @@ public final class SimulatedNetwork {
     private void noticed() {
         split = true;
         recordSides = side.clone();
+        // each side takes the other side's broker nodes for down and, with them, their clients' connections: their
+        // connection tracking reports each closed (RabbitMQ does, on nodedown), to the watchers of its own side
+        for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
+            Inbox inbox = entry.getValue();
+            if (inbox.up) {
+                reportClosedAcross(entry.getKey(), side[inbox.broker]);
+            }
+        }
         for (Inbox inbox : inboxes.values()) {
             for (int b = 0; b < brokers; b++) {
                 inbox.known[b] = side[b] == side[inbox.broker];

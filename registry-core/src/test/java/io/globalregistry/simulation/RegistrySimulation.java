@@ -318,7 +318,7 @@ final class RegistrySimulation {
     private void brokerFault() {
         if (cutBroker < 0 && random.nextInt(4) > 0) {
             cutBroker = random.nextInt(brokers);
-            long notice = 500_000 + random.nextInt(2_000_000); // net_ticktime, scaled down
+            long notice = 2_000_000 + random.nextInt(2_500_000); // net_ticktime, scaled down (yet above the lease: rule 6)
             log("PARTITION broker " + cutBroker + " (" + handling + ", noticed in " + notice / 1000 + " ms)");
             stats.partitions++;
             network.partition(cutBroker, notice);

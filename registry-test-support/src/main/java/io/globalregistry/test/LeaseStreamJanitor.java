@@ -48,12 +48,14 @@ import com.rabbitmq.client.ConnectionFactory;
  *     {@code starter} (registry-spring-boot-starter: {@code TestCluster}),
  *     {@code sample-it} (registry-sample-app: {@code SampleAppClusterTests}),
  *     {@code bc-<strategy>} with a lower-case strategy such as {@code claim} or {@code leader}
- *     (registry-sample-app: {@code BrokerClusterTests}), or
+ *     (registry-sample-app: {@code BrokerClusterTests}), {@code kill-<strategy>} (registry-sample-app:
+ *     {@code KillFailoverTests}), or
  *     {@code bench} (registry-benchmarks: {@code BenchCluster}).
  *     Anything else is kept, in particular the sample app's demo cluster {@code registry-sample}
  *     ({@code global-registry.cluster} in its {@code application.yml}), {@code demo.sh}'s
  *     {@code registry-demo-<pid>}, and any cluster a person named;</li>
- * <li>it has no consumer: every node of a live cluster consumes all of its cluster's lease streams,
+ * <li>it has no consumer: the readers of a live cluster (at least its first node in line, docs/PROTOCOL.md,
+ *     "Liveness", rule 7) consume all of its cluster's lease streams,
  *     so this leaves alone the clusters of tests still running in another JVM (a parallel fork, or
  *     another build on the same machine). The consumer count comes from the listing: RabbitMQ ignores
  *     {@code if-unused} when deleting a stream (checked on 3.10.8), so the delete itself cannot guard.
@@ -81,7 +83,7 @@ public final class LeaseStreamJanitor implements LauncherSessionListener {
 
     /** The cluster names this build's tests and benchmark fixtures generate. */
     static final Pattern TEST_CLUSTER =
-            Pattern.compile("^(?:test|starter|sample-it|bench|bc-[a-z]+)-[0-9a-f]{8}$");
+            Pattern.compile("^(?:test|starter|sample-it|bench|bc-[a-z]+|kill-[a-z]+)-[0-9a-f]{8}$");
 
     /** {@code -Dglobal-registry.test.lease-janitor=false} turns the cleanup off. */
     static final String DISABLE_PROPERTY = "global-registry.test.lease-janitor";
