@@ -50,6 +50,12 @@ cleanup() {
     for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
   fi
+  # the demo cluster's lease streams are durable: delete them on a local RabbitMQ (they would pile up run after run)
+  if [ "${on_rabbit:-0}" = 1 ] && command -v rabbitmqctl >/dev/null 2>&1; then
+    for log in 0 1 2; do
+      timeout 10 rabbitmqctl -q delete_queue "global-registry.$cluster.lease.$log" >/dev/null 2>&1 || true
+    done
+  fi
   echo "Logs kept in $logs"
 }
 trap cleanup EXIT
@@ -66,6 +72,7 @@ rabbit_port="${SPRING_RABBITMQ_PORT:-5672}"
 broker_args=(--spring.rabbitmq.host="$rabbit_host" --spring.rabbitmq.port="$rabbit_port")
 if port_open "$rabbit_host" "$rabbit_port"; then
   echo "Broker: RabbitMQ at $rabbit_host:$rabbit_port"
+  [ "$rabbit_host" = localhost ] || [ "$rabbit_host" = 127.0.0.1 ] && on_rabbit=1
 else
   echo "Broker: no RabbitMQ at $rabbit_host:$rabbit_port, starting an embedded Qpid Broker-J ..."
   java "${java_opts[@]}" -cp "$cp" io.globalregistry.sample.DemoBroker >"$logs/broker.log" 2>&1 &

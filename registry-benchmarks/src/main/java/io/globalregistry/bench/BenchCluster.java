@@ -91,6 +91,22 @@ final class BenchCluster implements AutoCloseable {
         String exchange = transport.exchange();
         List<String> streams = transport.liveness() == Liveness.LEASE ? transport.leaseStreams() : List.of();
         nodes.forEach(AmqpGlobalRegistry::close);
+        deleteExchangeAndStreams(broker, exchange, streams);
+    }
+
+    /**
+     * Closes {@code node} and deletes its cluster's exchange and lease streams, which are durable and would
+     * otherwise pile up on the broker run after run (and cost it CPU: RabbitMQ gathers every stream's metrics).
+     */
+    static void closeAndCleanUp(TestBroker broker, AmqpGlobalRegistry node) {
+        AmqpTransport transport = node.transport();
+        String exchange = transport.exchange();
+        List<String> streams = transport.liveness() == Liveness.LEASE ? transport.leaseStreams() : List.of();
+        node.close();
+        deleteExchangeAndStreams(broker, exchange, streams);
+    }
+
+    private static void deleteExchangeAndStreams(TestBroker broker, String exchange, List<String> streams) {
         try (Connection connection = broker.newConnectionFactory().newConnection("bench-cleanup")) {
             try (Channel channel = connection.createChannel()) {
                 channel.exchangeDelete(exchange);

@@ -86,8 +86,8 @@ public class LocalCallBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        node.close();
-        observedNode.close();
+        BenchCluster.closeAndCleanUp(TestBroker.get(), node);
+        BenchCluster.closeAndCleanUp(TestBroker.get(), observedNode);
     }
 
     @Benchmark

@@ -140,7 +140,8 @@ public final class AmqpTransport implements NodeTransport {
                 this::admitFromQueue, () -> closed || crashed);
         this.consumer = new InboxConsumer(connectionFactory, self, inbox, () -> closed || crashed || leaving);
         this.outgoing = new EnvelopePublishing(codec, () -> closed || crashed);
-        this.crashDetection = new CrashDetection(self, inbox + ".events", this::newChannel, runtime);
+        this.crashDetection = new CrashDetection(self, inbox + ".events", this::newChannel,
+                () -> connectionFactory.createConnection().getDelegate(), runtime);
         this.heartbeats = new HeartbeatChannel(this::newChannel, runtime);
         this.leaseResubscriber = RegistryThreads.fixed(self.name(), "lease", 1);
     }

@@ -45,15 +45,24 @@ final class CrashDetection {
     private final NodeId self;
     private final String queue;
     private final Supplier<Channel> channels;
+    private final Supplier<com.rabbitmq.client.Connection> connection;
     private final NodeRuntime runtime;
+    /** The connection the pings prove open: the one of this incarnation when it started watching, never a later one. */
+    private volatile com.rabbitmq.client.Connection pinned;
     private final AtomicBoolean pinging = new AtomicBoolean();
     private final AtomicLong reports = new AtomicLong();
     private volatile Channel pingChannel;
 
-    CrashDetection(NodeId self, String queue, Supplier<Channel> channels, NodeRuntime runtime) {
+    /**
+     * @param channels opens a raw channel on the node's connection
+     * @param connection the node's connection now (its factory may open a new one after a loss: pings never use that)
+     */
+    CrashDetection(NodeId self, String queue, Supplier<Channel> channels,
+                   Supplier<com.rabbitmq.client.Connection> connection, NodeRuntime runtime) {
         this.self = self;
         this.queue = queue;
         this.channels = channels;
+        this.connection = connection;
         this.runtime = runtime;
     }
 
@@ -86,6 +95,7 @@ final class CrashDetection {
         if (!eventExchangeExists()) {
             return false;
         }
+        pinned = connection.get();
         Channel channel = channels.get();
         try {
             channel.queueDeclare(queue, false, true, true, null);
@@ -144,9 +154,14 @@ final class CrashDetection {
             return;
         }
         try {
+            com.rabbitmq.client.Connection proven = pinned;
             Channel channel = pingChannel;
             if (channel == null || !channel.isOpen()) {
-                channel = channels.get();
+                if (proven == null || !proven.isOpen()) {
+                    pinging.set(false); // that connection is gone: an answer over another one would prove nothing
+                    return;
+                }
+                channel = proven.createChannel();
                 pingChannel = channel;
             }
             channel.asyncCompletableRpc(new AMQP.Basic.Qos.Builder().prefetchCount(0).build())
