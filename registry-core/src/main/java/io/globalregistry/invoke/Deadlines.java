@@ -6,6 +6,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The deadlines of calls that started with the same timeout (call-timeout), so they come due in the
@@ -17,6 +19,8 @@ import java.util.function.Consumer;
  * it: microseconds late. Thread-safe.
  */
 final class Deadlines {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Deadlines.class);
 
     /** One call's deadline; {@link #clear} when the call ended first. */
     static final class Entry {
@@ -58,14 +62,18 @@ final class Deadlines {
         return entry;
     }
 
-    /** On the timer: ends the calls come due, then waits for the next. */
+    /** On the timer: ends the calls come due, then waits for the next (one failing end stops neither). */
     private void due() {
         long now = System.nanoTime();
         for (Entry head = queue.peek(); head != null && head.deadlineNanos - now <= 0; head = queue.peek()) {
             queue.poll();
             OutgoingCall call = head.call;
             if (call != null) {
-                expire.accept(call);
+                try {
+                    expire.accept(call);
+                } catch (RuntimeException e) {
+                    LOG.warn("Ending {} at its deadline failed", call, e);
+                }
             }
         }
         armed.set(false);
