@@ -30,12 +30,11 @@ import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionListener;
-import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
 
 /**
  * The AMQP {@link NodeTransport} of one node, on a connection of its own: a topic exchange per
  * cluster, an auto-delete (not exclusive) inbox per node bound to {@code all} and
- * {@code node.<id>}, consumed by a {@link DirectMessageListenerContainer} without acks.
+ * {@code node.<id>}, consumed without acks by a plain amqp-client consumer ({@link InboxConsumer}).
  * Broadcasts are plain publishes; direct messages are mandatory and a basic.return runs their
  * {@code onReturned} on the loop (see {@link PublisherChannel}); liveness is a passive
  * declare of the member's inbox on a throwaway channel. Publishing never waits for the broker.
@@ -54,7 +53,7 @@ import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
  * queues). Liveness {@code broker}: heartbeats are broadcasts, the inbox is not exclusive (Qpid
  * Broker-J refuses a passive declare of another connection's exclusive queue).
  *
- * <p>Its parts, one job each: {@link InboxConsumer} (the inbox's container), {@link EnvelopePublishing}
+ * <p>Its parts, one job each: {@link InboxConsumer} (the inbox's consumer), {@link EnvelopePublishing}
  * (encoding, size limit, counts), {@link PublisherChannel} and {@link CallChannel} (the channels),
  * {@link InboxProbe} (the {@code broker} rule's death check), {@link LeaderContention} (the leader queue),
  * {@link LeaseLogs} (the {@code lease} rule's streams), {@link CrashDetection} (closed-connection reports and pings).
@@ -138,7 +137,7 @@ public final class AmqpTransport implements NodeTransport {
         this.probe = new InboxProbe(self, cluster, runtime, this::newChannel, () -> closed || crashed);
         this.contention = new LeaderContention(connectionFactory, self, leaderQueue, runtime, codec, rejected,
                 this::admitFromQueue, () -> closed || crashed);
-        this.consumer = new InboxConsumer(connectionFactory, self, inbox, () -> closed || crashed || leaving);
+        this.consumer = new InboxConsumer(this::newChannel, self, inbox, () -> closed || crashed || leaving);
         this.outgoing = new EnvelopePublishing(codec, () -> closed || crashed);
         this.crashDetection = new CrashDetection(self, inbox + ".events", this::newChannel,
                 () -> connectionFactory.createConnection().getDelegate(), runtime);

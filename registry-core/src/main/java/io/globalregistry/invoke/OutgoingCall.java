@@ -2,7 +2,6 @@ package io.globalregistry.invoke;
 
 import io.globalregistry.membership.NodeId;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -37,8 +36,8 @@ final class OutgoingCall {
     NodeId excluded;
     /** Whether an earlier attempt was delivered and abandoned (an idempotent call whose owner died). */
     boolean mayHaveRun;
-    /** The timeout timer, if one is scheduled. */
-    Future<?> timer;
+    /** Cancels the timer that ends the call at its deadline, if one is set. */
+    Runnable timer;
 
     OutgoingCall(String key, MethodPlan plan, JsonNode args, long deadlineNanos) {
         this.key = key;

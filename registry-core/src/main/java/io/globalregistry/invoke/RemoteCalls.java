@@ -50,6 +50,7 @@ final class RemoteCalls {
     private final PendingCalls pending = new PendingCalls();
     private final DeadInboxes dead = new DeadInboxes();
     private final OwnerWatch owners;
+    private final Deadlines deadlines;
     private final RateLimitedLog warnLog = new RateLimitedLog(LOG, Level.WARN);
     private volatile String closed;
 
@@ -67,16 +68,17 @@ final class RemoteCalls {
         this.work = work;
         this.timeoutMillis = timeoutMillis;
         this.owners = new OwnerWatch(work, this::woken);
+        this.deadlines = new Deadlines(timer, this::expire);
     }
 
     /**
-     * Starts a call that expects a reply. With {@code timed}, a timer ends it at its deadline; without,
-     * the caller must {@link #await} it (its own timed wait is the deadline).
+     * Starts a call that expects a reply. With {@code timed}, it ends at its deadline ({@link Deadlines});
+     * without, the caller must {@link #await} it (its own timed wait is the deadline).
      */
     OutgoingCall start(String key, MethodPlan plan, JsonNode args, boolean timed) {
         OutgoingCall call = new OutgoingCall(key, plan, args, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
         if (timed) {
-            call.timer = schedule(call, timeoutMillis);
+            call.timer = deadlines.add(call)::clear;
         }
         attempt(call);
         return call;
@@ -259,7 +261,7 @@ final class RemoteCalls {
             call.state = State.DONE;
         }
         if (call.timer != null) {
-            call.timer.cancel(false);
+            call.timer.run();
         }
         if (error != null) {
             call.result.completeExceptionally(error);
@@ -340,7 +342,7 @@ final class RemoteCalls {
         }
         forget(call, ending);
         if (call.timer != null) {
-            call.timer.cancel(false);
+            call.timer.run();
         }
         call.result.completeExceptionally(error);
     }
@@ -381,9 +383,11 @@ final class RemoteCalls {
         }
     }
 
-    private Future<?> schedule(OutgoingCall call, long delayMillis) {
+    /** A timer ending {@code call} in {@code delayMillis} (a one-way call waiting for an owner): its cancel. */
+    private Runnable schedule(OutgoingCall call, long delayMillis) {
         try {
-            return timer.schedule(() -> expire(call), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+            Future<?> scheduled = timer.schedule(() -> expire(call), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+            return () -> scheduled.cancel(false);
         } catch (RejectedExecutionException e) {
             return null; // closed: close() ends the call
         }
