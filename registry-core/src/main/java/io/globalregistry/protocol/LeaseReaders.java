@@ -146,7 +146,7 @@ final class LeaseReaders {
 
     private static Summary.Entry entry(NodeId node, Heartbeat heartbeat) {
         return new Summary.Entry(node, heartbeat.owned(), heartbeat.digest(), heartbeat.strategy(),
-                heartbeat.leaderEpoch(), heartbeat.crashGrace());
+                heartbeat.leaderEpoch(), heartbeat.crashGrace(), heartbeat.lease());
     }
 
     /** {@code member} is gone. */

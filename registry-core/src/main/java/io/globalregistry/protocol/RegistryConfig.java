@@ -29,12 +29,17 @@ import java.util.Objects;
  *                   certified dead; an owner then acts only while the broker answered a ping of its sent less
  *                   than nine tenths of this ago ({@link #crashLeaseMillis()}). {@link Duration#ZERO}: off, a
  *                   crashed node is certified dead by the lease logs only (after {@link #takeoverMillis()})
+ * @param idleHeartbeatInterval under {@link Liveness#LEASE}: how often a node that owns nothing, leads nothing and
+ *                   reads no lease log heartbeats; its heartbeats then announce the longer lease
+ *                   {@link #idleLeaseMillis()}, so a silent idle member is certified dead only after
+ *                   {@link #idleTakeoverMillis()}. At least {@code heartbeatInterval}; every node of a cluster uses the same
  */
 public record RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter,
                              Duration claimTimeout, Duration joinWindow, int maxMessageSize,
                              ClaimOrdering claimOrdering, Duration callTimeout, int callThreads, int callQueue,
                              SecurityConfig security, Duration fenceAfter, Strategy strategy,
-                             Duration leaderRetry, Liveness liveness, Duration crashGrace) {
+                             Duration leaderRetry, Liveness liveness, Duration crashGrace,
+                             Duration idleHeartbeatInterval) {
 
     /**
      * {@link Liveness#LEASE}: how many lease logs (streams) every heartbeat goes to; a node acts while it
@@ -53,6 +58,9 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
 
     /** The default crash grace: 150 ms (see {@link #crashGrace()}). */
     public static final Duration DEFAULT_CRASH_GRACE = Duration.ofMillis(150);
+
+    /** The default idle heartbeat interval: 4 s (see {@link #idleHeartbeatInterval()}). */
+    public static final Duration DEFAULT_IDLE_HEARTBEAT_INTERVAL = Duration.ofSeconds(4);
 
     /** The default leader retry: 250 ms. */
     public static final Duration DEFAULT_LEADER_RETRY = Duration.ofMillis(250);
@@ -117,6 +125,11 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         if (crashGrace.isNegative() || (!crashGrace.isZero() && crashGrace.toMillis() < 20)) {
             throw new IllegalArgumentException("crash-grace must be 0 (off) or at least 20 ms, got " + crashGrace);
         }
+        Objects.requireNonNull(idleHeartbeatInterval, "idle-heartbeat-interval");
+        if (idleHeartbeatInterval.compareTo(heartbeatInterval) < 0) {
+            throw new IllegalArgumentException("idle-heartbeat-interval (" + idleHeartbeatInterval
+                    + ") must not be shorter than heartbeat-interval (" + heartbeatInterval + ")");
+        }
         if (fenceAfter.compareTo(heartbeatInterval) <= 0) {
             throw new IllegalArgumentException("fence-after (" + fenceAfter
                     + ") must be longer than heartbeat-interval (" + heartbeatInterval + ")");
@@ -134,6 +147,20 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
         if (callQueue < 0) {
             throw new IllegalArgumentException("call-queue must not be negative, got " + callQueue);
         }
+    }
+
+    /** The settings before the idle heartbeat interval existed: it takes its default. */
+    public RegistryConfig(String cluster, Duration heartbeatInterval, Duration suspectAfter, Duration claimTimeout,
+                          Duration joinWindow, int maxMessageSize, ClaimOrdering claimOrdering, Duration callTimeout,
+                          int callThreads, int callQueue, SecurityConfig security, Duration fenceAfter, Strategy strategy,
+                          Duration leaderRetry, Liveness liveness, Duration crashGrace) {
+        this(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
+                callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, liveness, crashGrace,
+                max(DEFAULT_IDLE_HEARTBEAT_INTERVAL, heartbeatInterval));
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return b == null || a.compareTo(b) >= 0 ? a : b;
     }
 
     /** The settings before calls and security existed; those take their defaults. */
@@ -156,71 +183,71 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     public RegistryConfig withHeartbeat(Duration interval, Duration suspect) {
         return new RegistryConfig(cluster, interval, suspect, claimTimeout, joinWindow, maxMessageSize, claimOrdering,
                 callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, max(idleHeartbeatInterval, interval));
     }
 
     public RegistryConfig withClaimTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, timeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     public RegistryConfig withJoinWindow(Duration window) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, window, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     public RegistryConfig withMaxMessageSize(int bytes) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, bytes,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     public RegistryConfig withClaimOrdering(ClaimOrdering ordering) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 ordering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     /** The same with another call timeout. */
     public RegistryConfig withCallTimeout(Duration timeout) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, timeout, callThreads, callQueue, security, fenceAfter, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     /** The same with another call executor: {@code threads} threads, {@code queue} calls waiting at most. */
     public RegistryConfig withCallExecutor(int threads, int queue) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, threads, queue, security, fenceAfter, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     /** The same with other security settings. */
     public RegistryConfig withSecurity(SecurityConfig settings) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, settings, fenceAfter, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     /** The same with another self-fencing delay. */
     public RegistryConfig withFenceAfter(Duration fence) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fence, strategy,
-                leaderRetry, liveness, crashGrace);
+                leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     /** The same with another registration strategy. */
     public RegistryConfig withStrategy(Strategy kind) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, kind, leaderRetry, liveness, crashGrace);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, kind, leaderRetry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     /** The same with another leader retry interval. */
     public RegistryConfig withLeaderRetry(Duration retry) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, retry, liveness, crashGrace);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, retry, liveness, crashGrace, idleHeartbeatInterval);
     }
 
     /**
@@ -238,7 +265,7 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
     /** The same with another liveness rule. */
     public RegistryConfig withLiveness(Liveness rule) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
-                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, rule, crashGrace);
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, rule, crashGrace, idleHeartbeatInterval);
     }
 
     /**
@@ -257,15 +284,47 @@ public record RegistryConfig(String cluster, Duration heartbeatInterval, Duratio
      * heartbeat interval at least).
      */
     public long takeoverMillis() {
-        long lease = leaseMillis();
+        return takeoverMillis(leaseMillis());
+    }
+
+    /**
+     * {@link Liveness#LEASE}: the lease an idle node's heartbeat announces (rule 8): fence-after + idle-heartbeat-interval
+     * + heartbeat-interval, so an idle node keeps its membership without a gap while the logs confirm within a heartbeat
+     * interval, a pause of up to fence-after included. It keeps the incarnation only: a node acts as an owner within
+     * {@link #leaseMillis()} of a heartbeat's send time, whatever the heartbeat announced.
+     */
+    public long idleLeaseMillis() {
+        return Math.max(leaseMillis(), fenceAfter.toMillis() + idleHeartbeatInterval.toMillis()
+                + heartbeatInterval.toMillis());
+    }
+
+    /** {@link Liveness#LEASE}: the takeover time of a heartbeat announcing {@code lease} (see {@link #takeoverMillis()}). */
+    public long takeoverMillis(long lease) {
         return lease + Math.max(lease / 10, heartbeatInterval.toMillis());
+    }
+
+    /** {@link Liveness#LEASE}: how long a silent idle member goes before it is certified dead. */
+    public long idleTakeoverMillis() {
+        return takeoverMillis(idleLeaseMillis());
+    }
+
+    /** How many heartbeat intervals go between two heartbeats of an idle node. */
+    public int idleHeartbeatTicks() {
+        return (int) Math.max(1, idleHeartbeatInterval.toMillis() / heartbeatInterval.toMillis());
+    }
+
+    /** The same with another idle heartbeat interval. */
+    public RegistryConfig withIdleHeartbeatInterval(Duration interval) {
+        return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
+                claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, liveness,
+                crashGrace, interval);
     }
 
     /** The same with another crash grace ({@link Duration#ZERO}: crash detection off). */
     public RegistryConfig withCrashGrace(Duration grace) {
         return new RegistryConfig(cluster, heartbeatInterval, suspectAfter, claimTimeout, joinWindow, maxMessageSize,
                 claimOrdering, callTimeout, callThreads, callQueue, security, fenceAfter, strategy, leaderRetry, liveness,
-                grace);
+                grace, idleHeartbeatInterval);
     }
 
     /**

@@ -48,12 +48,6 @@ import org.slf4j.event.Level;
  */
 public final class RegistryNode implements NodeContext {
 
-    /**
-     * Under LEASE with confirmed heartbeats: a joined node that owns no name and leads nothing heartbeats once every
-     * this many heartbeat intervals (Liveness, rule 7).
-     */
-    static final int IDLE_HEARTBEAT_TICKS = 2;
-
     /** A node fenced for this many fence-after periods stops hearing itself for good: it gives up (see {@link #giveUp}). */
     static final int GIVE_UP_AFTER_FENCES = 5;
 
@@ -91,7 +85,11 @@ public final class RegistryNode implements NodeContext {
     /** Under LEASE with confirmed heartbeats: whether this node reads the lease logs, and what readers tell (rule 7). */
     private final LeaseReaders readers;
     private boolean confirmedHeartbeats;
-    private long ticks;
+    /** Rule 8: ticks since the last heartbeat of an idle spell; whether the last heartbeat announced the idle lease. */
+    private int idleTicks;
+    private boolean idleSpell;
+    /** Rule 8: this node registers something until then (monotonic ms), so it is not idle. */
+    private long busyUntil = Long.MIN_VALUE;
 
     public RegistryNode(NodeId self, RegistryConfig config, NodeRuntime runtime, Transport transport,
                         Consumer<OwnerChange> events, Function<NodeContext, RegistrationStrategy> strategy) {
@@ -114,14 +112,16 @@ public final class RegistryNode implements NodeContext {
             throw new IllegalArgumentException("liveness AUTO must be resolved (to BROKER or LEASE) before a node starts");
         }
         this.leaseRule = config.liveness() == RegistryConfig.Liveness.LEASE;
-        this.leases = new Leases(leaseRule ? config.leaseMillis() : config.fenceAfter().toMillis(),
-                config.takeoverMillis(), leaseRule ? RegistryConfig.LEASE_LOGS : 1);
+        this.leases = leaseRule
+                ? new Leases(config.leaseMillis(), config.idleLeaseMillis(), config::takeoverMillis, RegistryConfig.LEASE_LOGS)
+                : new Leases(config.fenceAfter().toMillis(), config.fenceAfter().toMillis(), lease -> lease, 1);
         this.readers = new LeaseReaders(self, membership, config.suspectAfter().toMillis());
         this.crashes = new CrashDetector(self, config, runtime, transport, membership, () -> stopped,
                 () -> table.count(self), this::memberGone);
     }
 
     private void gainedName() {
+        wake();
         crashes.gained();
     }
 
@@ -240,7 +240,7 @@ public final class RegistryNode implements NodeContext {
 
     /** Whether this node is fenced: it does not hear itself through the broker, or lost its connection. */
     public boolean isFenced() {
-        return fenced || (leaseRule && !leases.validAt(runtime.monotonicMillis()));
+        return fenced || (leaseRule && !leases.memberAt(runtime.monotonicMillis()));
     }
 
     /**
@@ -260,17 +260,18 @@ public final class RegistryNode implements NodeContext {
     }
 
     /**
-     * {@link #leaseValid()}, but while the lease runs and only a ping answer is missing (a slow broker, a
-     * pause), it waits for one rather than refuse: a stale ping delays an act, only a lapsed lease (or a
-     * stop) refuses it. For threads about to act (never the loop).
+     * {@link #leaseValid()}, but while the incarnation holds and only a ping answer, or a busy heartbeat after an idle
+     * spell (rule 8), is missing (a slow broker, a pause, a name just gained), it waits for one, up to a lease, rather
+     * than refuse: a stale ping delays an act, only a lapsed lease (or a stop) refuses it. For threads about to act
+     * (never the loop).
      */
     public boolean leaseValidWaiting() {
         if (leaseValid()) {
             return true;
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.leaseMillis());
-        while (crashes.grace() > 0 && !stopped && !fenced && leases.validAt(runtime.monotonicMillis())
-                && System.nanoTime() < deadline) {
+        while (!stopped && !fenced && leases.memberAt(runtime.monotonicMillis()) && System.nanoTime() < deadline
+                && (crashes.grace() > 0 || !leases.validAt(runtime.monotonicMillis()))) {
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(500));
             if (leaseValid()) {
                 return true;
@@ -308,12 +309,16 @@ public final class RegistryNode implements NodeContext {
         if (stopped) {
             result.completeExceptionally(new IllegalStateException("The registry node " + self + " is stopped: "
                     + stopReason));
-        } else if (fenced || (joined && leaseRule && !leases.validAt(runtime.monotonicMillis()))) {
+        } else if (fenced || (joined && leaseRule && !leases.memberAt(runtime.monotonicMillis()))) {
             result.completeExceptionally(new RegistryException("The registry node " + self + " is fenced: it has not "
                     + "heard itself through the broker for " + config.fenceAfter().toMillis() + " ms; try again later"));
         } else if (!joined) {
-            waitingForJoin.add(() -> strategy.register(name, target, result));
+            waitingForJoin.add(() -> {
+                wake();
+                strategy.register(name, target, result);
+            });
         } else {
+            wake();
             strategy.register(name, target, result);
         }
     }
@@ -486,11 +491,12 @@ public final class RegistryNode implements NodeContext {
         long silent = now - lastOwnHeartbeat;
         if (leaseRule) {
             if (leases.lapsed(now)) {
-                giveUp("its lease lapsed " + (now - leases.validUntil()) + " ms ago: no heartbeat of its own sent in the"
-                        + " last " + leases.leaseMillis() + " ms came back through the lease log");
+                giveUp("its lease lapsed " + (now - leases.memberUntil()) + " ms ago: no heartbeat of its own sent in the"
+                        + " last " + leases.leaseMillis() + " ms (" + config.idleLeaseMillis() + " ms idle) came back"
+                        + " through the lease log");
                 return;
             }
-            if (silent > GIVE_UP_AFTER_FENCES * config.fenceAfter().toMillis()) {
+            if (silent > GIVE_UP_AFTER_FENCES * config.fenceAfter().toMillis() + config.idleHeartbeatInterval().toMillis()) {
                 giveUp("it read none of its own heartbeats back from the lease log for " + silent + " ms");
                 return;
             }
@@ -503,22 +509,16 @@ public final class RegistryNode implements NodeContext {
                 return;
             }
         }
-        Heartbeat own = new Heartbeat(table.count(self), table.digest(self), strategyName, strategy.leaderEpoch(),
-                crashes.grace());
         if (!confirmedHeartbeats) {
+            Heartbeat own = heartbeat(config.leaseMillis());
             Envelope heartbeat = envelope(own);
             leases.sent(heartbeat.hlc(), now);
             transport.heartbeat(heartbeat);
-        } else if (++ticks % IDLE_HEARTBEAT_TICKS == 0 || own.owned() > 0 || own.leaderEpoch() > 0 || !joined) {
-            // rule 7: a joined node that owns nothing and leads nothing heartbeats every other tick; its lease (one
-            // heartbeat interval shorter of slack) matters only to stay a member, and the logs carry half as much
-            Envelope heartbeat = envelope(own);
-            leases.sent(heartbeat.hlc(), now);
-            long hlc = heartbeat.hlc();
-            transport.heartbeat(heartbeat, log -> heartbeatConfirmed(log, hlc));
+        } else {
+            idleHeartbeat(now);
         }
         if (confirmedHeartbeats) {
-            updateReaders(now, own);
+            updateReaders(now, heartbeat(config.leaseMillis()));
         }
         if (!leaseRule) {
             for (NodeId suspect : membership.takeSuspects(now, config.suspectAfter().toMillis())) {
@@ -526,6 +526,47 @@ public final class RegistryNode implements NodeContext {
             }
         }
         runtime.schedule(config.heartbeatInterval().toMillis(), this::tick);
+    }
+
+    private Heartbeat heartbeat(long lease) {
+        return new Heartbeat(table.count(self), table.digest(self), strategyName, strategy.leaderEpoch(),
+                crashes.grace(), lease);
+    }
+
+    /**
+     * Rule 8: a joined node that owns nothing, leads nothing, reads no log and registers nothing is idle: it heartbeats
+     * once every idle-heartbeat-interval, announcing the idle lease (it keeps its incarnation; acting rests on the busy
+     * lease). It announces the idle lease at once when it becomes idle, and a busy heartbeat at once when it is busy
+     * again ({@link #wake}), so its membership lease holds without a gap.
+     */
+    private void idleHeartbeat(long now) {
+        boolean idle = joined && table.count(self) == 0 && strategy.leaderEpoch() == 0 && !readers.reading()
+                && now >= busyUntil;
+        if (!idle || !idleSpell || ++idleTicks >= config.idleHeartbeatTicks()) {
+            publishHeartbeat(now, idle);
+        }
+    }
+
+    private void publishHeartbeat(long now, boolean idle) {
+        long lease = idle ? config.idleLeaseMillis() : config.leaseMillis();
+        Envelope heartbeat = envelope(heartbeat(lease));
+        leases.sent(heartbeat.hlc(), now, lease);
+        long hlc = heartbeat.hlc();
+        transport.heartbeat(heartbeat, log -> heartbeatConfirmed(log, hlc));
+        idleSpell = idle;
+        idleTicks = 0;
+    }
+
+    /**
+     * This node is about to register, or gained a name: busy for a while (rule 8); after an idle spell, whose
+     * heartbeats let it act for no more than a busy lease, it heartbeats at once so it may act within a confirm.
+     */
+    private void wake() {
+        long now = runtime.monotonicMillis();
+        busyUntil = Math.max(busyUntil, now + config.grantTtlMillis());
+        if (idleSpell && leaseRule && confirmedHeartbeats && !stopped) {
+            publishHeartbeat(now, false);
+        }
     }
 
     /**
@@ -555,12 +596,12 @@ public final class RegistryNode implements NodeContext {
      */
     private void heartbeatConfirmed(int log, long hlc) {
         long now = runtime.monotonicMillis();
-        Long sent = leases.sendTimeOf(hlc);
+        Leases.Sent sent = leases.sendTimeOf(hlc);
         if (stopped || sent == null) {
             return;
         }
         if (leases.lapsed(now)) {
-            giveUp("its lease lapsed " + (now - leases.validUntil()) + " ms before this heartbeat was confirmed");
+            giveUp("its lease lapsed " + (now - leases.memberUntil()) + " ms before this heartbeat was confirmed");
             return;
         }
         lastOwnHeartbeat = now;
@@ -604,7 +645,7 @@ public final class RegistryNode implements NodeContext {
         if (membership.isDead(sender)) {
             return;
         }
-        leases.read(sender, log, runtime.monotonicMillis());
+        leases.read(sender, log, runtime.monotonicMillis(), ((Heartbeat) envelope.body()).lease());
         Long newest = newestHeartbeat.get(sender);
         if (newest != null && newest >= envelope.hlc()) {
             return; // a copy from another log
@@ -658,8 +699,10 @@ public final class RegistryNode implements NodeContext {
             for (NodeId dead : summary.dead()) {
                 downReported(sender, dead);
             }
-            if (!readers.reading()) {
-                for (Message.Summary.Entry entry : summary.members()) {
+            for (Message.Summary.Entry entry : summary.members()) {
+                // a reader takes its own reads, save for members it has not heard of yet (an idle member's heartbeats
+                // are seconds apart; a joiner may read none while it joins)
+                if (!readers.reading() || !membership.isMember(entry.node())) {
                     if (!entry.node().equals(self)) { // as if its heartbeat came: membership, digest, epoch, grace
                         handle(new Envelope(envelope.version(), entry.node(), envelope.cluster(), envelope.hlc(),
                                 entry.heartbeat()));
@@ -682,12 +725,12 @@ public final class RegistryNode implements NodeContext {
      */
     private void ownHeartbeat(int log, long hlc) {
         long now = runtime.monotonicMillis();
-        Long sent = leases.sendTimeOf(hlc);
+        Leases.Sent sent = leases.sendTimeOf(hlc);
         if (sent == null) {
             return; // not one this incarnation sent (or long forgotten): proves nothing
         }
         if (leaseRule && leases.lapsed(now)) {
-            giveUp("its lease lapsed " + (now - leases.validUntil()) + " ms before this heartbeat came back");
+            giveUp("its lease lapsed " + (now - leases.memberUntil()) + " ms before this heartbeat came back");
             return;
         }
         lastOwnHeartbeat = now;
@@ -697,8 +740,9 @@ public final class RegistryNode implements NodeContext {
             return;
         }
         for (NodeId expired : leases.expired(List.copyOf(membership.memberIds()), now)) {
-            LOG.info("{} certifies {} dead: none of its heartbeats came through {} of the {} lease logs for {} ms",
-                    self, expired, RegistryConfig.LEASE_LOGS / 2 + 1, RegistryConfig.LEASE_LOGS, config.takeoverMillis());
+            LOG.info("{} certifies {} dead: none of its heartbeats came through {} of the {} lease logs for the takeover"
+                    + " of the lease it announced ({} ms, {} ms idle)", self, expired, RegistryConfig.LEASE_LOGS / 2 + 1,
+                    RegistryConfig.LEASE_LOGS, config.takeoverMillis(), config.idleTakeoverMillis());
             memberGone(expired);
             if (confirmedHeartbeats) {
                 readers.certified(expired, now);

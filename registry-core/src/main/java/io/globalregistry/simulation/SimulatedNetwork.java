@@ -5,6 +5,7 @@ import io.globalregistry.protocol.NodeRuntime;
 import io.globalregistry.protocol.RegistryConfig;
 import io.globalregistry.protocol.Transport;
 import io.globalregistry.wire.Envelope;
+import io.globalregistry.wire.Message;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -64,6 +65,8 @@ public final class SimulatedNetwork {
     private long closeReports;
     /** The unsafe variant: a heartbeat is confirmed once its publisher's broker node took it, committed or not. */
     private boolean uncommittedConfirms;
+    private long unannouncedLease;
+    private final java.util.Set<NodeId> reportedClosed = new java.util.HashSet<>();
     private long nowMicros;
     private long sequence;
     private long delivered;
@@ -220,6 +223,20 @@ public final class SimulatedNetwork {
         this.uncommittedConfirms = on;
     }
 
+    /**
+     * The unsafe variant rule 8's announced leases must be caught without: every heartbeat a reader reads announces
+     * {@code lease} (the busy lease), whatever its sender announced, so an idle node heartbeating seconds apart is
+     * certified dead while its incarnation holds. 0: off.
+     */
+    public void unannouncedIdleLeases(long lease) {
+        this.unannouncedLease = lease;
+    }
+
+    /** Whether a broker node ever reported {@code node}'s connection closed (crash detection may have certified it). */
+    public boolean wasReportedClosed(NodeId node) {
+        return reportedClosed.contains(node);
+    }
+
     /** How many reports of a closed connection reached a watching node. */
     public long closeReports() {
         return closeReports;
@@ -234,6 +251,7 @@ public final class SimulatedNetwork {
         if (paused[from]) {
             return;
         }
+        reportedClosed.add(closed);
         for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
             Inbox watcher = entry.getValue();
             if (watcher.closedWatcher == null || entry.getKey().equals(closed) || !routable(from, watcher)) {
@@ -253,6 +271,7 @@ public final class SimulatedNetwork {
      * broker node of {@code closedSide}) closed to the watchers on their own side, unless paused.
      */
     private void reportClosedAcross(NodeId closed, int closedSide) {
+        reportedClosed.add(closed);
         for (Map.Entry<NodeId, Inbox> entry : inboxes.entrySet()) {
             Inbox watcher = entry.getValue();
             int at = watcher.broker;
@@ -560,7 +579,12 @@ public final class SimulatedNetwork {
             }
             NodeId node = entry.getKey();
             while (inbox.cursor[j] < log.size()) {
-                Envelope next = log.get(inbox.cursor[j]++);
+                Envelope stored = log.get(inbox.cursor[j]++);
+                Envelope next = unannouncedLease > 0 && stored.body() instanceof Message.Heartbeat h
+                        ? new Envelope(stored.version(), stored.sender(), stored.cluster(), stored.hlc(),
+                                new Message.Heartbeat(h.owned(), h.digest(), h.strategy(), h.leaderEpoch(), h.crashGrace(),
+                                        unannouncedLease))
+                        : stored;
                 long at = Math.max(nowMicros + delay(), inbox.lastLogDelivery[j]);
                 inbox.lastLogDelivery[j] = at;
                 at(at, node, () -> {

@@ -23,12 +23,21 @@ public sealed interface Message {
      * sender's registration strategy ({@code claim} or {@code leader}; null means {@code claim}) and,
      * if the sender is the leader, its leader epoch (else 0); and its crash grace in milliseconds: 0 when
      * it does not gate its acts on pings answered by the broker, so a report that its connection closed
-     * certifies nothing; else how long after such a report it may be certified dead.
+     * certifies nothing; else how long after such a report it may be certified dead. Under LEASE, {@code lease}: how
+     * long, from its send time, this heartbeat keeps its sender's incarnation (rule 8: idle nodes announce a longer one
+     * than busy ones); 0 when not said, read as the longest a node of the cluster may announce.
      */
-    record Heartbeat(int owned, long digest, String strategy, long leaderEpoch, long crashGrace) implements Message {
+    record Heartbeat(int owned, long digest, String strategy, long leaderEpoch, long crashGrace, long lease)
+            implements Message {
         public Heartbeat {
             strategy = strategy == null ? CLAIM_STRATEGY : strategy;
             crashGrace = Math.max(0, crashGrace);
+            lease = Math.max(0, lease);
+        }
+
+        /** A heartbeat that announces no lease of its own (0: the cluster's longest, for whoever certifies by it). */
+        public Heartbeat(int owned, long digest, String strategy, long leaderEpoch, long crashGrace) {
+            this(owned, digest, strategy, leaderEpoch, crashGrace, 0);
         }
 
         /** A claim-strategy heartbeat. */
@@ -229,7 +238,8 @@ public sealed interface Message {
         }
 
         /** One member's newest heartbeat, as read from the lease logs. */
-        public record Entry(NodeId node, int owned, long digest, String strategy, long leaderEpoch, long crashGrace) {
+        public record Entry(NodeId node, int owned, long digest, String strategy, long leaderEpoch, long crashGrace,
+                            long lease) {
             public Entry {
                 Objects.requireNonNull(node, "node");
                 strategy = strategy == null ? CLAIM_STRATEGY : strategy;
@@ -237,7 +247,7 @@ public sealed interface Message {
 
             /** The heartbeat this entry reports. */
             public Heartbeat heartbeat() {
-                return new Heartbeat(owned, digest, strategy, leaderEpoch, crashGrace);
+                return new Heartbeat(owned, digest, strategy, leaderEpoch, crashGrace, lease);
             }
         }
 

@@ -83,6 +83,17 @@ class BrokerPartitionSimulationTest {
                 seed -> lease(seed, Strategy.CLAIM, false).unprovenPings());
     }
 
+    /**
+     * Rule 7: an idle node heartbeats seconds apart and announces the longer lease that keeps its incarnation; readers
+     * certify it by what it announced. Read as if every heartbeat announced the busy lease, a live idle node is
+     * certified dead while its lease holds: caught breaking I7 (which two owners would follow from, were it to act on).
+     */
+    @Test
+    void idleHeartbeatsReadAsAnnouncingTheBusyLeaseAreCaughtCertifyingALiveNode() {
+        SeedRuns.assertSomeSeedViolates("I7", "idle heartbeats read as announcing the busy lease",
+                seed -> lease(seed, Strategy.CLAIM, false).unannouncedIdleLeases());
+    }
+
     @Test
     void brokerRuleOnABrokerClusterIsCaughtMakingTwoOwners() {
         RegistryConfig old = RegistryConfig.defaults("sim").withLiveness(Liveness.BROKER);

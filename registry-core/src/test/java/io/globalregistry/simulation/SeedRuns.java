@@ -74,15 +74,20 @@ final class SeedRuns {
      * @param label what the variant is, for the printed line
      */
     static void assertSomeSeedMakesTwoOwners(String label, LongFunction<RegistrySimulation> unsafe) {
+        assertSomeSeedViolates("I1", label, unsafe);
+    }
+
+    /** Asserts that some seed below 5,000 violates {@code invariant} (e.g. "I7") with an unsafe variant, and prints the first. */
+    static void assertSomeSeedViolates(String invariant, String label, LongFunction<RegistrySimulation> unsafe) {
         long found = -1;
         String violation = null;
         for (long seed = 0; seed < 5_000 && found < 0; seed++) {
             violation = unsafe.apply(seed).run();
-            if (violation != null && violation.startsWith("I1")) {
+            if (violation != null && violation.startsWith(invariant + " ")) {
                 found = seed;
             }
         }
-        System.out.println(label + ": first I1 violation at seed " + found + ": " + violation);
-        assertThat(found).as("a seed where " + label + " makes two owners").isNotNegative();
+        System.out.println(label + ": first " + invariant + " violation at seed " + found + ": " + violation);
+        assertThat(found).as("a seed where " + label + " violates " + invariant).isNotNegative();
     }
 }

@@ -71,9 +71,10 @@ class WireCodecTest {
                 new Unregister("42", 5),
                 new Bye(),
                 new Message.Down(B),
-                new Message.Summary(List.of(new Message.Summary.Entry(A, 2, -7, "claim", 0, 150),
-                        new Message.Summary.Entry(B, 0, 0, "leader", 99, 0)), List.of(A, B), List.of(B)),
+                new Message.Summary(List.of(new Message.Summary.Entry(A, 2, -7, "claim", 0, 150, 5250),
+                        new Message.Summary.Entry(B, 0, 0, "leader", 99, 0, 1500)), List.of(A, B), List.of(B)),
                 new Heartbeat(1, 2, "claim", 0, 150),
+                new Heartbeat(0, 0, "claim", 0, 150, 5250),
                 new Deliver("\"worker\"", json.readTree("{\"x\":1,\"list\":[1,2.5,\"s\"],\"nested\":{\"k\":null}}")),
                 new Deliver("\"worker\"", json.readTree("\"just a string\"")),
                 new Message.Call("[\"room\",42]", 7, "move", List.of("io.x.Point", "int"),
@@ -123,7 +124,7 @@ class WireCodecTest {
 
     @Test
     void acceptsBodyOfExactlyMaxSize() {
-        String json = "{\"owned\":1,\"digest\":2,\"strategy\":\"claim\",\"leaderEpoch\":0,\"crashGrace\":0}";
+        String json = "{\"owned\":1,\"digest\":2,\"strategy\":\"claim\",\"leaderEpoch\":0,\"crashGrace\":0,\"lease\":0}";
         byte[] padded = Arrays.copyOf(json.getBytes(StandardCharsets.UTF_8), 64 * 1024);
         Arrays.fill(padded, json.length(), padded.length, (byte) ' ');
         assertThat(codec.decode(message("heartbeat", padded)).body()).isEqualTo(new Heartbeat(1, 2));

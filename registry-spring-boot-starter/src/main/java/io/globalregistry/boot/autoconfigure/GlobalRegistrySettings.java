@@ -48,6 +48,7 @@ final class GlobalRegistrySettings {
                 .withStrategy(strategy == Strategy.LEADER ? RegistryConfig.Strategy.LEADER : RegistryConfig.Strategy.CLAIM)
                 .withLeaderRetry(properties.getLeaderRetry())
                 .withCrashGrace(properties.getCrashGrace())
+                .withIdleHeartbeatInterval(properties.getIdleHeartbeatInterval())
                 .withLiveness(RegistryConfig.Liveness.valueOf((properties.getLiveness() == null
                         ? GlobalRegistryProperties.Liveness.AUTO : properties.getLiveness()).name()));
     }
@@ -152,6 +153,13 @@ final class GlobalRegistrySettings {
         if (grace == null || grace.isNegative() || (!grace.isZero() && grace.toMillis() < 20)) {
             throw invalid("crash-grace", grace == null ? null : format(grace), "must be 0 (off) or at least 20ms",
                     "Set " + PREFIX + "crash-grace to 150ms (the default), or to 0 to wait for the lease logs");
+        }
+        Duration idle = positive("idle-heartbeat-interval", properties.getIdleHeartbeatInterval(), "4s");
+        if (idle.compareTo(heartbeat) < 0) {
+            throw invalid("idle-heartbeat-interval", format(idle), "must not be shorter than " + PREFIX
+                            + "heartbeat-interval (" + format(heartbeat) + ")",
+                    "Set " + PREFIX + "idle-heartbeat-interval to 4s (the default), or to "
+                            + PREFIX + "heartbeat-interval for an idle node to heartbeat like a busy one");
         }
         if (suspect.compareTo(heartbeat) <= 0) {
             throw invalid("suspect-after", format(suspect), "must be longer than " + PREFIX + "heartbeat-interval ("

@@ -29,7 +29,7 @@ class ConfigurationMetadataTests {
         }
         assertThat(names).containsExactlyInAnyOrder("global-registry.enabled", "global-registry.cluster",
                 "global-registry.node-name", "global-registry.strategy", "global-registry.heartbeat-interval",
-                "global-registry.suspect-after", "global-registry.fence-after", "global-registry.crash-grace", "global-registry.claim-timeout",
+                "global-registry.suspect-after", "global-registry.fence-after", "global-registry.crash-grace", "global-registry.idle-heartbeat-interval", "global-registry.claim-timeout",
                 "global-registry.join-window", "global-registry.call-timeout", "global-registry.max-message-size",
                 "global-registry.leader-retry", "global-registry.liveness",
                 "global-registry.security.secret", "global-registry.security.previous-secrets");

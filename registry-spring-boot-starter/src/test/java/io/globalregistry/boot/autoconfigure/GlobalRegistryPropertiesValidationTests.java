@@ -39,6 +39,7 @@ class GlobalRegistryPropertiesValidationTests {
         "global-registry.heartbeat-interval | -1s | global-registry.heartbeat-interval | must be a positive duration |",
         "global-registry.suspect-after | 100ms | global-registry.suspect-after | longer than global-registry.heartbeat |",
         "global-registry.fence-after | 50ms | global-registry.fence-after | longer than global-registry.heartbeat |",
+        "global-registry.idle-heartbeat-interval | 1ms | global-registry.idle-heartbeat-interval | not be shorter than global-registry.heartbeat |",
         "global-registry.claim-timeout | 0s | global-registry.claim-timeout | must be a positive duration |",
         "global-registry.join-window | 0 | global-registry.join-window | must be a positive duration |",
         "global-registry.call-timeout | -5s | global-registry.call-timeout | must be a positive duration |",

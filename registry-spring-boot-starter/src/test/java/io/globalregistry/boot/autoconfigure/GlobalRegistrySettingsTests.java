@@ -48,6 +48,7 @@ class GlobalRegistrySettingsTests {
         properties.setJoinWindow(Duration.ofMillis(700));
         properties.setMaxMessageSize(DataSize.ofKilobytes(64));
         properties.setCallTimeout(Duration.ofSeconds(7));
+        properties.setIdleHeartbeatInterval(Duration.ofSeconds(2));
         properties.getSecurity().setSecret("s3cret");
         properties.getSecurity().setPreviousSecrets(java.util.List.of("old"));
         GlobalRegistrySettings settings = GlobalRegistrySettings.of(properties, new MockEnvironment()
@@ -59,7 +60,8 @@ class GlobalRegistrySettingsTests {
                 RegistryConfig.ClaimOrdering.HLC)
                 .withFenceAfter(Duration.ofMillis(300))
                 .withCallTimeout(Duration.ofSeconds(7))
-                .withSecurity(io.globalregistry.wire.SecurityConfig.secret("s3cret", "old")));
+                .withSecurity(io.globalregistry.wire.SecurityConfig.secret("s3cret", "old"))
+                .withIdleHeartbeatInterval(Duration.ofSeconds(2)));
     }
 
     @Test
