@@ -20,8 +20,9 @@ import java.util.TreeSet;
  *   <li>no reader's {@link Summary} came for {@link #ORPHANED_AFTER_SUSPECTS} x suspect-after (the readers are
  *       gone, or cut off: someone must read to certify them dead).</li>
  * </ul>
- * A reader certifies deaths by rule 3 and tells the others ({@code down}), and broadcasts, every suspect-after,
- * a summary of each member's newest heartbeat it read: the others learn members, their digests (anti-entropy),
+ * A reader certifies deaths by rule 3 and tells the others ({@code down}), and broadcasts, every
+ * {@link #SUMMARY_EVERY_SUSPECTS} x suspect-after unless another reader's summary came since its last, a summary of
+ * each member's newest heartbeat it read: the others learn members, their digests (anti-entropy),
  * leader epochs and crash graces from it. Event-loop only.
  */
 final class LeaseReaders {
@@ -31,8 +32,10 @@ final class LeaseReaders {
     /** How many certified deaths a summary repeats at most, and for how many suspect-after periods. */
     static final int REMEMBERED_DEATHS = 64;
     static final int DEATHS_TOLD_FOR_SUSPECTS = 30;
-    /** How many suspect-after periods without a reader's summary make a node read the logs itself. */
-    static final int ORPHANED_AFTER_SUSPECTS = 3;
+    /** How many suspect-after periods go between two summaries of the readers. */
+    static final int SUMMARY_EVERY_SUSPECTS = 2;
+    /** How many suspect-after periods without a reader's summary make a node read the logs itself (3 summaries). */
+    static final int ORPHANED_AFTER_SUSPECTS = 3 * SUMMARY_EVERY_SUSPECTS;
 
     private final NodeId self;
     private final Membership membership;
@@ -50,6 +53,8 @@ final class LeaseReaders {
     /** When a reader's summary last listed each member as one it watches. */
     private final Map<NodeId, Long> watchedAt = new HashMap<>();
     private long lastSummarySent = Long.MIN_VALUE;
+    /** When another reader's summary last came. */
+    private long lastOtherSummary = Long.MIN_VALUE;
 
     LeaseReaders(NodeId self, Membership membership, long suspectAfterMillis) {
         this.self = self;
@@ -119,6 +124,9 @@ final class LeaseReaders {
     /** A reader's summary came from {@code reader}. */
     void summaryHeard(NodeId reader, Summary summary, long now) {
         lastSummaryHeard = now;
+        if (!reader.equals(self)) {
+            lastOtherSummary = now;
+        }
         watchedAt.put(reader, now);
         for (NodeId known : summary.known()) {
             watchedAt.put(known, now);
@@ -128,10 +136,15 @@ final class LeaseReaders {
     /** The summary to broadcast now, if this node is a reader in line and one is due; else null. */
     Summary summaryDue(boolean joined, long now, Heartbeat own) {
         if (!reading || !joined || !firstInLine()
-                || (lastSummarySent != Long.MIN_VALUE && now - lastSummarySent < suspectAfterMillis)) {
+                || (lastSummarySent != Long.MIN_VALUE && now - lastSummarySent < SUMMARY_EVERY_SUSPECTS * suspectAfterMillis)) {
             return null;
         }
+        // the other reader's summary came since our last: it speaks for both (each reads every log), ours waits
+        boolean toldByAnother = lastSummarySent != Long.MIN_VALUE && lastOtherSummary > lastSummarySent;
         lastSummarySent = now;
+        if (toldByAnother) {
+            return null;
+        }
         List<Summary.Entry> entries = new ArrayList<>();
         entries.add(entry(self, own));
         for (NodeId member : membership.memberIds()) {

@@ -76,7 +76,6 @@ public final class RegistryNode implements NodeContext {
     private volatile boolean joined;
     private volatile boolean stopped;
     private volatile boolean fenced;
-    private long lastOwnHeartbeat;
     private long startedAt;
     private final boolean leaseRule;
     private final Leases leases;
@@ -84,12 +83,8 @@ public final class RegistryNode implements NodeContext {
     private final CrashDetector crashes;
     /** Under LEASE with confirmed heartbeats: whether this node reads the lease logs, and what readers tell (rule 7). */
     private final LeaseReaders readers;
-    private boolean confirmedHeartbeats;
-    /** Rule 8: ticks since the last heartbeat of an idle spell; whether the last heartbeat announced the idle lease. */
-    private int idleTicks;
-    private boolean idleSpell;
-    /** Rule 8: this node registers something until then (monotonic ms), so it is not idle. */
-    private long busyUntil = Long.MIN_VALUE;
+    /** What and when this node heartbeats (rules 1 and 8). */
+    private final OwnHeartbeats heartbeats;
 
     public RegistryNode(NodeId self, RegistryConfig config, NodeRuntime runtime, Transport transport,
                         Consumer<OwnerChange> events, Function<NodeContext, RegistrationStrategy> strategy) {
@@ -116,12 +111,14 @@ public final class RegistryNode implements NodeContext {
                 ? new Leases(config.leaseMillis(), config.idleLeaseMillis(), config::takeoverMillis, RegistryConfig.LEASE_LOGS)
                 : new Leases(config.fenceAfter().toMillis(), config.fenceAfter().toMillis(), lease -> lease, 1);
         this.readers = new LeaseReaders(self, membership, config.suspectAfter().toMillis());
+        this.heartbeats = new OwnHeartbeats(config, runtime, transport, leases, this::envelope, this::heartbeat,
+                this::giveUp, () -> stopped);
         this.crashes = new CrashDetector(self, config, runtime, transport, membership, () -> stopped,
                 () -> table.count(self), this::memberGone);
     }
 
     private void gainedName() {
-        wake();
+        heartbeats.wake();
         crashes.gained();
     }
 
@@ -152,9 +149,8 @@ public final class RegistryNode implements NodeContext {
      * a member cut off from the broker, which this node cannot hear, has fenced ({@link RegistryConfig#joinMillis()}).
      */
     public void start() {
-        lastOwnHeartbeat = runtime.monotonicMillis();
-        startedAt = lastOwnHeartbeat;
-        confirmedHeartbeats = leaseRule && transport.confirmsHeartbeats();
+        startedAt = runtime.monotonicMillis();
+        heartbeats.start(startedAt, leaseRule && transport.confirmsHeartbeats());
         readers.started(startedAt);
         if (leaseRule) {
             crashes.start();
@@ -300,7 +296,7 @@ public final class RegistryNode implements NodeContext {
 
     /** When this node last heard its own heartbeat come back through the broker (monotonic ms). */
     public long lastOwnHeartbeat() {
-        return lastOwnHeartbeat;
+        return heartbeats.lastHeard();
     }
 
     // ---- API, on the event loop -------------------------------------------------------------
@@ -314,11 +310,11 @@ public final class RegistryNode implements NodeContext {
                     + "heard itself through the broker for " + config.fenceAfter().toMillis() + " ms; try again later"));
         } else if (!joined) {
             waitingForJoin.add(() -> {
-                wake();
+                heartbeats.wake();
                 strategy.register(name, target, result);
             });
         } else {
-            wake();
+            heartbeats.wake();
             strategy.register(name, target, result);
         }
     }
@@ -488,7 +484,7 @@ public final class RegistryNode implements NodeContext {
             return;
         }
         long now = runtime.monotonicMillis();
-        long silent = now - lastOwnHeartbeat;
+        long silent = now - heartbeats.lastHeard();
         if (leaseRule) {
             if (leases.lapsed(now)) {
                 giveUp("its lease lapsed " + (now - leases.memberUntil()) + " ms ago: no heartbeat of its own sent in the"
@@ -509,15 +505,9 @@ public final class RegistryNode implements NodeContext {
                 return;
             }
         }
-        if (!confirmedHeartbeats) {
-            Heartbeat own = heartbeat(config.leaseMillis());
-            Envelope heartbeat = envelope(own);
-            leases.sent(heartbeat.hlc(), now);
-            transport.heartbeat(heartbeat);
-        } else {
-            idleHeartbeat(now);
-        }
-        if (confirmedHeartbeats) {
+        heartbeats.tick(now, joined && table.count(self) == 0 && strategy.leaderEpoch() == 0 && !readers.reading()
+                && !heartbeats.registering(now));
+        if (heartbeats.confirmed()) {
             updateReaders(now, heartbeat(config.leaseMillis()));
         }
         if (!leaseRule) {
@@ -531,42 +521,6 @@ public final class RegistryNode implements NodeContext {
     private Heartbeat heartbeat(long lease) {
         return new Heartbeat(table.count(self), table.digest(self), strategyName, strategy.leaderEpoch(),
                 crashes.grace(), lease);
-    }
-
-    /**
-     * Rule 8: a joined node that owns nothing, leads nothing, reads no log and registers nothing is idle: it heartbeats
-     * once every idle-heartbeat-interval, announcing the idle lease (it keeps its incarnation; acting rests on the busy
-     * lease). It announces the idle lease at once when it becomes idle, and a busy heartbeat at once when it is busy
-     * again ({@link #wake}), so its membership lease holds without a gap.
-     */
-    private void idleHeartbeat(long now) {
-        boolean idle = joined && table.count(self) == 0 && strategy.leaderEpoch() == 0 && !readers.reading()
-                && now >= busyUntil;
-        if (!idle || !idleSpell || ++idleTicks >= config.idleHeartbeatTicks()) {
-            publishHeartbeat(now, idle);
-        }
-    }
-
-    private void publishHeartbeat(long now, boolean idle) {
-        long lease = idle ? config.idleLeaseMillis() : config.leaseMillis();
-        Envelope heartbeat = envelope(heartbeat(lease));
-        leases.sent(heartbeat.hlc(), now, lease);
-        long hlc = heartbeat.hlc();
-        transport.heartbeat(heartbeat, log -> heartbeatConfirmed(log, hlc));
-        idleSpell = idle;
-        idleTicks = 0;
-    }
-
-    /**
-     * This node is about to register, or gained a name: busy for a while (rule 8); after an idle spell, whose
-     * heartbeats let it act for no more than a busy lease, it heartbeats at once so it may act within a confirm.
-     */
-    private void wake() {
-        long now = runtime.monotonicMillis();
-        busyUntil = Math.max(busyUntil, now + config.grantTtlMillis());
-        if (idleSpell && leaseRule && confirmedHeartbeats && !stopped) {
-            publishHeartbeat(now, false);
-        }
     }
 
     /**
@@ -588,24 +542,6 @@ public final class RegistryNode implements NodeContext {
         if (summary != null) {
             broadcast(summary);
         }
-    }
-
-    /**
-     * Under LEASE with confirmed heartbeats: log {@code log} stored our heartbeat stamped {@code hlc} on a majority
-     * of its replicas. It extends the lease (rule 1) like a read-back, but certifies nobody.
-     */
-    private void heartbeatConfirmed(int log, long hlc) {
-        long now = runtime.monotonicMillis();
-        Leases.Sent sent = leases.sendTimeOf(hlc);
-        if (stopped || sent == null) {
-            return;
-        }
-        if (leases.lapsed(now)) {
-            giveUp("its lease lapsed " + (now - leases.memberUntil()) + " ms before this heartbeat was confirmed");
-            return;
-        }
-        lastOwnHeartbeat = now;
-        leases.confirmed(log, sent);
     }
 
     // ---- messages ----------------------------------------------------------------------------
@@ -733,7 +669,7 @@ public final class RegistryNode implements NodeContext {
             giveUp("its lease lapsed " + (now - leases.memberUntil()) + " ms before this heartbeat came back");
             return;
         }
-        lastOwnHeartbeat = now;
+        heartbeats.heard(now);
         leases.extend(log, sent);
         if (!leaseRule) {
             fenced = false; // heard through the broker again: its inbox exists, nobody took it for dead
@@ -744,7 +680,7 @@ public final class RegistryNode implements NodeContext {
                     + " of the lease it announced ({} ms, {} ms idle)", self, expired, RegistryConfig.LEASE_LOGS / 2 + 1,
                     RegistryConfig.LEASE_LOGS, config.takeoverMillis(), config.idleTakeoverMillis());
             memberGone(expired);
-            if (confirmedHeartbeats) {
+            if (heartbeats.confirmed()) {
                 readers.certified(expired, now);
                 broadcast(new Message.Down(expired)); // those that do not read the logs take a reader's word
             }
