@@ -27,7 +27,7 @@ final class OwnHeartbeats {
     private final Consumer<String> giveUp;
     private final BooleanSupplier stopped;
     private boolean confirmed;
-    /** Ticks since the last heartbeat of an idle spell; whether the last heartbeat announced the idle lease. */
+    /** Ticks since the last heartbeat; whether the last heartbeat announced the idle lease. */
     private int idleTicks;
     private boolean idleSpell;
     /** This node registers something until then (monotonic ms), so it is not idle. */
@@ -77,13 +77,27 @@ final class OwnHeartbeats {
         lastHeard = now;
     }
 
-    /** One heartbeat interval passed; {@code idle}: the node owns, leads, reads and registers nothing (rule 8). */
-    void tick(long now, boolean idle) {
+    /** How busy a node is, for how often it heartbeats. */
+    enum Duty {
+        /** It owns or leads something, registers, or joins: every interval, the busy lease. */
+        BUSY,
+        /** It only reads the lease logs: every other interval, the busy lease (rule 7). */
+        READING,
+        /** Nothing at all: every idle-heartbeat-interval, the idle lease (rule 8). */
+        IDLE
+    }
+
+    /** One heartbeat interval passed; {@code duty}: what the node does now. */
+    void tick(long now, Duty duty) {
         if (!confirmed) {
             Envelope heartbeat = envelopes.apply(bodies.apply(config.leaseMillis()));
             leases.sent(heartbeat.hlc(), now);
             transport.heartbeat(heartbeat);
-        } else if (!idle || !idleSpell || ++idleTicks >= config.idleHeartbeatTicks()) {
+            return;
+        }
+        boolean idle = duty == Duty.IDLE;
+        ++idleTicks;
+        if (duty == Duty.BUSY || idleSpell != idle || idleTicks >= (idle ? config.idleHeartbeatTicks() : 2)) {
             publish(now, idle);
         }
     }

@@ -505,8 +505,9 @@ public final class RegistryNode implements NodeContext {
                 return;
             }
         }
-        heartbeats.tick(now, joined && table.count(self) == 0 && strategy.leaderEpoch() == 0 && !readers.reading()
-                && !heartbeats.registering(now));
+        boolean busy = !joined || table.count(self) > 0 || strategy.leaderEpoch() > 0 || heartbeats.registering(now);
+        heartbeats.tick(now, busy ? OwnHeartbeats.Duty.BUSY
+                : readers.reading() ? OwnHeartbeats.Duty.READING : OwnHeartbeats.Duty.IDLE);
         if (heartbeats.confirmed()) {
             updateReaders(now, heartbeat(config.leaseMillis()));
         }
