@@ -78,7 +78,7 @@ final class Leases {
     private final long[] newestReadBack;
     /** Per member, per log: the latest {@code r + takeover(L)} of its heartbeats we read there. */
     private final Map<NodeId, long[]> bounds = new HashMap<>();
-    private volatile long validUntil = Long.MIN_VALUE;
+    private volatile long memberUntil = Long.MIN_VALUE;
     private volatile long actingUntil = Long.MIN_VALUE;
 
     /**
@@ -122,7 +122,7 @@ final class Leases {
 
     /** Whether a (membership) lease was held and ran out before {@code now}: the incarnation must end. */
     boolean lapsed(long now) {
-        return validUntil != Long.MIN_VALUE && now > validUntil;
+        return memberUntil != Long.MIN_VALUE && now > memberUntil;
     }
 
     /** A heartbeat of ours, {@code sent}, was read back from {@code log}: it extends the lease, and certificates. */
@@ -139,7 +139,7 @@ final class Leases {
     void confirmed(int log, Sent sent) {
         freshUntil[log] = Math.max(freshUntil[log], sent.at() + Math.max(sent.lease(), leaseMillis));
         actingUntilIn[log] = Math.max(actingUntilIn[log], sent.at() + Math.min(sent.lease(), leaseMillis));
-        validUntil = Math.max(validUntil, quorumOf(freshUntil));
+        memberUntil = Math.max(memberUntil, quorumOf(freshUntil));
         actingUntil = Math.max(actingUntil, quorumOf(actingUntilIn));
     }
 
@@ -157,7 +157,7 @@ final class Leases {
 
     /** Whether this node's incarnation holds at {@code now}: its membership lease runs. Any thread. */
     boolean memberAt(long now) {
-        return now <= validUntil;
+        return now <= memberUntil;
     }
 
     /** When the right to act runs out (monotonic ms), or {@link Long#MIN_VALUE} before the first. */
@@ -167,7 +167,7 @@ final class Leases {
 
     /** When the membership lease runs out (monotonic ms), or {@link Long#MIN_VALUE} before the first. */
     long memberUntil() {
-        return validUntil;
+        return memberUntil;
     }
 
     /**
